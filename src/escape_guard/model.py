@@ -74,6 +74,7 @@ class Finding(NamedTuple):
     record: EscapeRecord
     status: Status
     reason: str = ""  # why accepted or ignored
+    source: str = ""  # the source line the record points at (head side; base side for fixed)
 
 
 class Revision(NamedTuple):

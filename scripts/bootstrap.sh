@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Creates .venv with escape-guard, the pinned Go toolchain and the test tools.
+# Idempotent: a second run only checks that everything is in place.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+stamp=.venv/.bootstrap-stamp
+want=$(cat requirements-dev.txt pyproject.toml tests/node/package.json | sha256sum | cut -d' ' -f1)
+if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+  exit 0
+fi
+
+echo "setting up .venv (one time) ..." >&2
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+if command -v npm >/dev/null 2>&1; then
+  npm install --prefix tests/node --no-audit --no-fund --silent >&2
+else
+  echo "warning: npm not found; workflow lint tests will fail" >&2
+fi
+echo "$want" >"$stamp"
