@@ -1,0 +1,194 @@
+"""Compiling a checked-out revision with escape-analysis diagnostics.
+
+Every revision is built with ``-trimpath``: the build cache key then no longer
+depends on the checkout directory, so an unchanged package compiled in the base
+worktree is a cache hit in the head worktree (the cache replays its
+diagnostics), and positions print identically in both, as module-path-based
+names such as ``example.com/m/sub/sub.go:5:29``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, NamedTuple
+
+from escape_guard.errors import BuildError, EnvironmentProblem
+from escape_guard.model import EscapeRecord
+from escape_guard.parse import parse_lines
+from escape_guard.proc import run
+
+_SKIP_DIRS = frozenset({"vendor", "testdata", "node_modules"})
+# Words of escape-analysis diagnostics; other output lines may explain a failure.
+_DIAGNOSTIC_MARKERS = (
+    b"escapes to heap", b"moved to heap", b"leaking", b"does not escape", b"inlin",
+    b":  ", b"devirtualiz", b"capturing by", b"bounds check", b"zero-copy",
+)  # b":  " marks the indented flow lines of -m=2 explanations
+_MAX_ERROR_LINES = 20
+
+
+class Module(NamedTuple):
+    path: str  # module path from go.mod
+    dir: str  # repository-relative POSIX directory; "" for the root
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What to build and how; the same spec is used for both revisions."""
+
+    patterns: tuple[str, ...] = ("./...",)
+    tags: tuple[str, ...] = ()
+    explain: bool = False
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+class Step(NamedTuple):
+    module: Module
+    patterns: tuple[str, ...]  # relative to the module directory
+
+
+class RevisionBuild(NamedTuple):
+    """Raw (not yet normalized) heap records of one revision, with the step that printed each."""
+
+    records: tuple[tuple[Step, EscapeRecord], ...]
+    modules: tuple[Module, ...]
+
+
+def find_modules(root: str) -> list[Module]:
+    """Every ``go.mod`` below ``root``, skipping vendor, testdata and hidden directories."""
+    found: list[Module] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in _SKIP_DIRS and not d.startswith((".", "_")))
+        if "go.mod" in filenames:
+            rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
+            path = _module_path(os.path.join(dirpath, "go.mod"))
+            if path:
+                found.append(Module(path, "" if rel == "." else rel))
+    return found
+
+
+def _module_path(gomod: str) -> str:
+    with open(gomod, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            words = line.split("//", 1)[0].split()
+            if len(words) == 2 and words[0] == "module":
+                return words[1].strip('"`')
+    return ""
+
+
+def plan(root: str, modules: Sequence[Module], patterns: Sequence[str]) -> list[Step]:
+    """Split repository-relative package patterns into one ``go build`` per module.
+
+    ``./...`` covers every module; ``./a/...`` covers the modules under ``a`` and
+    the part of an enclosing module below ``a``; a directory that does not exist
+    in this revision is skipped (the package was added or removed).
+    """
+    steps: list[Step] = []
+    for module in modules:
+        mine: list[str] = []
+        for pattern in patterns:
+            local = _pattern_for(pattern, module, modules)
+            if local and _exists(root, module, local):
+                mine.append(local)
+        if mine:
+            steps.append(Step(module, tuple(dict.fromkeys(mine))))
+    return steps
+
+
+def _pattern_for(pattern: str, module: Module, modules: Sequence[Module]) -> str | None:
+    if not pattern.startswith(".") and not pattern.startswith("/"):
+        # An import-path pattern belongs to the module whose path prefixes it.
+        owner = _longest(module_ for module_ in modules
+                         if pattern == module_.path or pattern.startswith(module_.path + "/"))
+        return pattern if owner == module else None
+    recursive = pattern.endswith("/...") or pattern == "..."
+    target = os.path.normpath(pattern.removesuffix("...").rstrip("/") or ".").replace(os.sep, "/")
+    target = "" if target == "." else target
+    if _is_under(target, module.dir):
+        inner = _owner_dir(target, modules)
+        if inner != module.dir:
+            return None  # a nested module owns that directory
+        rel = target[len(module.dir):].lstrip("/") if module.dir else target
+        local = "./" + rel if rel else "."
+        return (local.rstrip("/") + "/...") if recursive else local
+    if recursive and _is_under(module.dir, target):
+        return "./..."
+    return None
+
+
+def _longest(modules: Iterable[Module]) -> Module | None:
+    return max(modules, key=lambda m: len(m.path), default=None)
+
+
+def _owner_dir(target: str, modules: Sequence[Module]) -> str:
+    return max((m.dir for m in modules if _is_under(target, m.dir)), key=len, default="")
+
+
+def _is_under(path: str, parent: str) -> bool:
+    return parent == "" or path == parent or path.startswith(parent + "/")
+
+
+def _exists(root: str, module: Module, local: str) -> bool:
+    if not local.startswith("."):
+        return True
+    rel = local.removesuffix("...").rstrip("/")
+    return os.path.isdir(os.path.join(root, module.dir, rel))
+
+
+def go_version(env: Mapping[str, str], *, cwd: str | None = None) -> str:
+    """The version of the Go toolchain ``go`` on PATH resolves to (e.g. ``go1.27.3``)."""
+    return run(["go", "env", "GOVERSION"], env=env, cwd=cwd).stdout.strip()
+
+
+def go_command(spec: BuildSpec, patterns: Sequence[str]) -> list[str]:
+    flag = "-m=2" if spec.explain else "-m"
+    cmd = ["go", "build", "-trimpath", "-buildvcs=false", "-o", os.devnull, f"-gcflags={flag}"]
+    if spec.tags:
+        cmd.append("-tags=" + ",".join(spec.tags))
+    return [*cmd, *patterns]
+
+
+def build_revision(root: str, spec: BuildSpec, *, label: str) -> RevisionBuild:
+    """Build the requested packages of the revision checked out at ``root``.
+
+    Raises BuildError naming the revision and showing the first compiler errors.
+    """
+    modules = find_modules(root)
+    records: list[tuple[Step, EscapeRecord]] = []
+    for step in plan(root, modules, spec.patterns):
+        for record in _build_step(root, step, spec, label=label):
+            records.append((step, record))
+    return RevisionBuild(tuple(records), tuple(modules))
+
+
+def _build_step(root: str, step: Step, spec: BuildSpec, *, label: str) -> list[EscapeRecord]:
+    cmd = go_command(spec, step.patterns)
+    cwd = os.path.join(root, step.module.dir)
+    try:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=dict(spec.env), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except FileNotFoundError as exc:
+        raise EnvironmentProblem("go is not installed or not on PATH") from exc
+    assert proc.stderr is not None
+    errors: list[str] = []
+    with proc:
+        heap = [r for r in parse_lines(_tee_errors(proc.stderr, errors),
+                                       explanations=spec.explain) if r.is_heap]
+    if proc.returncode != 0:
+        where = f" in module {step.module.dir}" if step.module.dir else ""
+        shown = "\n".join(f"  {line}" for line in errors) or "  (the go command printed nothing)"
+        raise BuildError(f"the {label} revision does not build{where} "
+                         f"(go build exited {proc.returncode}):\n{shown}")
+    return heap
+
+
+def _tee_errors(stream: IO[bytes], errors: list[str]) -> Iterator[bytes]:
+    """Pass every line on, remembering the first few that are not diagnostics."""
+    for line in stream:
+        if (len(errors) < _MAX_ERROR_LINES and not line.startswith(b"#")
+                and not any(marker in line for marker in _DIAGNOSTIC_MARKERS)):
+            errors.append(line.decode("utf-8", "replace").rstrip())
+        yield line

@@ -1,0 +1,114 @@
+"""Command line: ``escape-guard diff`` (and the subcommands later stages add)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from escape_guard import __version__
+from escape_guard.config import FAIL_ON
+from escape_guard.config import load as load_config
+from escape_guard.errors import EscapeGuardError, ExitCode
+from escape_guard.model import Report
+from escape_guard.pipeline import DiffOptions, run_diff
+from escape_guard.render import RENDERERS
+
+_DESCRIPTION = "Report the heap escapes a Go change introduces on its changed lines."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="escape-guard", description=_DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"escape-guard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    diff = sub.add_parser(
+        "diff",
+        help="compare merge-base(BASE, HEAD) with HEAD",
+        description="Build merge-base(BASE, HEAD) and HEAD with -gcflags=-m and report "
+        "the heap escapes HEAD adds on its changed lines. Exit 0: none; 1: new escapes; "
+        "2: usage or configuration error; 3: a revision does not build; 4: git problem; "
+        "5: missing tool.",
+    )
+    diff.add_argument("--repo", default=".", help="the Go repository (default: .)")
+    diff.add_argument("--base", required=True, help="the branch or commit the change is based on")
+    diff.add_argument("--head", help="the changed revision (default: HEAD, or the working tree "
+                      "when it has uncommitted changes)")
+    diff.add_argument("--packages", action="append", metavar="PATTERN",
+                      help="package pattern relative to the repository root, e.g. ./... "
+                      "(repeatable or comma-separated; default from config, else ./...)")
+    diff.add_argument("--tags", help="comma-separated build tags")
+    diff.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    diff.add_argument("--output", metavar="FILE", help="write the report to FILE, not stdout")
+    diff.add_argument("--explain", action="store_true",
+                      help="build with -m=2 and show why each escape happens")
+    diff.add_argument("--config", metavar="FILE",
+                      help="configuration file (default: .escape-guard.yml at the repo root)")
+    diff.add_argument("--fail-on", choices=FAIL_ON,
+                      help="which findings make the exit code 1 (default: new)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return int(_diff(args))
+    except EscapeGuardError as exc:
+        print(f"escape-guard: error: {exc.message}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("escape-guard: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Unwind like Ctrl-C so temporary worktrees are removed.
+    raise KeyboardInterrupt
+
+
+def _diff(args: argparse.Namespace) -> ExitCode:
+    config = load_config(os.path.abspath(args.repo), args.config).with_overrides(
+        packages=_split(args.packages), tags=_split([args.tags] if args.tags else None),
+        fail_on=args.fail_on)
+    options = DiffOptions(repo=args.repo, base=args.base, head=args.head, config=config,
+                          explain=args.explain)
+    progress = _progress if sys.stderr.isatty() else None
+    report = run_diff(options, progress=progress)
+    for note in report.notes:
+        print(f"escape-guard: {note}", file=sys.stderr)
+    _write(RENDERERS[args.format](report), args.output)
+    return exit_code(report, config.fail_on)
+
+
+def exit_code(report: Report, fail_on: str) -> ExitCode:
+    failing = {"new": report.new, "indirect": report.new + report.indirect, "none": []}[fail_on]
+    return ExitCode.NEW_ESCAPES if failing else ExitCode.OK
+
+
+def _split(values: Sequence[str] | None) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    return tuple(p.strip() for v in values for p in v.split(",") if p.strip())
+
+
+def _progress(phase: str) -> None:
+    print(f"escape-guard: {phase} ...", file=sys.stderr)
+
+
+def _write(text: str, output: str | None) -> None:
+    if not text.endswith("\n"):
+        text += "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise EscapeGuardError(f"cannot write {output}: {exc.strerror}") from exc

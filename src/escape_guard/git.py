@@ -1,0 +1,112 @@
+"""Revisions, merge bases, diffs and throwaway worktrees.
+
+The user's working tree and index are never modified: every revision is
+checked out into its own temporary ``git worktree``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from escape_guard.errors import GitError
+from escape_guard.proc import Completed, ProcessFailed, run
+
+# Options that make diff output independent of the user's git configuration
+# (prefixes, quoting, external diff drivers, colour).
+_DIFF_OPTIONS = (
+    "--find-renames",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
+
+
+@dataclass(frozen=True)
+class Git:
+    """A repository and the environment every git command runs with."""
+
+    root: str
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @classmethod
+    def discover(cls, path: str, *, env: Mapping[str, str] | None = None) -> Git:
+        """The repository containing ``path``; GitError when there is none."""
+        environ = dict(os.environ if env is None else env)
+        if not os.path.isdir(path):
+            raise GitError(f"{path} is not a directory")
+        result = run(["git", "-C", path, "rev-parse", "--show-toplevel"], env=environ, check=False)
+        if result.returncode != 0:
+            detail = result.stderr.strip().splitlines()
+            if any("dubious ownership" in line for line in detail):
+                raise GitError(
+                    f"git refuses to work in {path}: it is owned by another user "
+                    f"(run: git config --global --add safe.directory {path})"
+                )
+            raise GitError(f"{path} is not inside a git repository (pass --repo DIR)")
+        return cls(result.stdout.strip(), environ)
+
+    def run(self, *args: str, check: bool = True) -> Completed:
+        try:
+            return run(["git", "-C", self.root, "-c", "core.quotepath=off", *args], env=self.env,
+                       check=check)
+        except ProcessFailed as exc:
+            raise GitError(exc.message) from exc
+
+    def resolve(self, rev: str) -> str:
+        """The commit SHA ``rev`` names; GitError with a hint when it names none."""
+        result = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
+                          check=False)
+        if result.returncode == 0:
+            return result.stdout.strip()
+        hint = ""
+        if self.is_shallow():
+            hint = (" — this clone is shallow, so the commit may simply be missing: "
+                    "fetch more history (git fetch --unshallow, or fetch-depth: 0 in actions/checkout)")
+        elif "/" not in rev and rev not in ("HEAD",):
+            hint = f" (if it is a remote branch, try origin/{rev})"
+        raise GitError(f"unknown revision '{rev}' in {self.root}{hint}")
+
+    def is_shallow(self) -> bool:
+        return self.run("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+
+    def merge_base(self, base: str, head: str) -> str | None:
+        """The best common ancestor, or None when the histories share none (or it is missing)."""
+        result = self.run("merge-base", base, head, check=False)
+        return result.stdout.strip() or None if result.returncode == 0 else None
+
+    def diff(self, old: str, new: str) -> str:
+        """Unified diff (3 lines of context, as GitHub shows) from ``old`` to ``new``."""
+        return self.run("diff", *_DIFF_OPTIONS, old, new, "--").stdout
+
+    def snapshot(self) -> str | None:
+        """A commit of the working tree's tracked changes, or None when it is clean.
+
+        ``git stash create`` writes the commit object without touching the
+        working tree, the index or the stash list.
+        """
+        sha = self.run("stash", "create").stdout.strip()
+        return sha or None
+
+    def untracked(self, pattern: str) -> list[str]:
+        out = self.run("ls-files", "--others", "--exclude-standard", "--", pattern).stdout
+        return out.splitlines()
+
+    @contextlib.contextmanager
+    def worktree(self, sha: str, *, label: str) -> Iterator[str]:
+        """Check ``sha`` out into a temporary worktree; always removed afterwards."""
+        parent = tempfile.mkdtemp(prefix=f"escape-guard-{label}-")
+        path = os.path.join(parent, "src")
+        try:
+            self.run("worktree", "add", "--detach", "--quiet", path, sha)
+            yield path
+        finally:
+            self.run("worktree", "remove", "--force", path, check=False)
+            shutil.rmtree(parent, ignore_errors=True)
+            self.run("worktree", "prune", check=False)

@@ -1,0 +1,190 @@
+"""The comparison from revisions to a Report: the engine behind ``diff`` and ``action``."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from escape_guard.build import BuildSpec, RevisionBuild, build_revision, go_version
+from escape_guard.compare import compare
+from escape_guard.config import Config
+from escape_guard.diffmap import LineMap, parse_diff
+from escape_guard.errors import GitError
+from escape_guard.functions import FunctionIndex, function_index
+from escape_guard.git import Git
+from escape_guard.model import EscapeRecord, Finding, Report, Revision, Status
+from escape_guard.normalize import PathResolver, normalize
+from escape_guard.suppress import suppression
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    repo: str = "."
+    base: str = "main"
+    head: str | None = None  # None: HEAD, or the working tree when it has changes
+    config: Config = field(default_factory=Config)
+    explain: bool = False
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+Progress = Callable[[str], None]
+
+
+class Revisions(NamedTuple):
+    base: Revision
+    head: Revision
+    merge_base: str
+    notes: tuple[str, ...]
+
+
+class Timer:
+    """Collects (phase, seconds) pairs and tells progress as phases start."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.phases: list[tuple[str, float]] = []
+        self._progress = progress
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        if self._progress:
+            self._progress(name)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases.append((name, time.perf_counter() - start))
+
+
+def resolve_revisions(git: Git, base: str, head: str | None) -> Revisions:
+    """Base, head and their merge base, as GitHub compares a pull request."""
+    notes: list[str] = []
+    if head is None:
+        snapshot = git.snapshot()
+        if snapshot:
+            head_rev = Revision("working tree", snapshot)
+            notes.append("comparing the working tree, including uncommitted changes to "
+                         "tracked files, as the head (pass --head HEAD to compare commits only)")
+            untracked = git.untracked("*.go")
+            if untracked:
+                notes.append(f"{len(untracked)} untracked .go file(s) are not part of the "
+                             f"comparison (e.g. {untracked[0]}); git add them to include them")
+        else:
+            head_rev = Revision("HEAD", git.resolve("HEAD"))
+    else:
+        head_rev = Revision(head, git.resolve(head))
+    base_rev = Revision(base, git.resolve(base))
+    merge_base = git.merge_base(base_rev.sha, head_rev.sha)
+    if merge_base is None:
+        shallow = " (this clone is shallow: fetch more history)" if git.is_shallow() else ""
+        raise GitError(f"{base} and {head_rev.ref} have no common ancestor{shallow}")
+    return Revisions(base_rev, head_rev, merge_base, tuple(notes))
+
+
+class Analysis(NamedTuple):
+    """Normalized heap records of one revision and the source lines they point at."""
+
+    records: list[EscapeRecord]
+    sources: dict[str, list[str]]
+
+
+def analyze(git: Git, sha: str, spec: BuildSpec, *, label: str) -> Analysis:
+    """Check out, build, normalize; the worktree is gone when this returns."""
+    with git.worktree(sha, label=label) as root:
+        built = build_revision(root, spec, label=f"{label} ({sha[:12]})")
+        return _normalized(root, built)
+
+
+def _normalized(root: str, built: RevisionBuild) -> Analysis:
+    modules = {m.path: m.dir for m in built.modules}
+    sources = _SourceCache(root)
+    records: list[EscapeRecord] = []
+    seen: set[tuple[str, int, int, str]] = set()
+    for step, raw in built.records:
+        resolver = PathResolver(root=root, modules=modules, build_dir=step.module.dir)
+        for record in normalize([raw], resolver, functions=sources.function_at):
+            key = (record.path, record.line, record.column, record.message)
+            if key not in seen:  # the compiler repeats some lines verbatim
+                seen.add(key)
+                records.append(record)
+    return Analysis(records, sources.lines)
+
+
+class _SourceCache:
+    def __init__(self, root: str) -> None:
+        self._root = root
+        self.lines: dict[str, list[str]] = {}
+        self._index: dict[str, FunctionIndex] = {}
+
+    def read(self, path: str) -> list[str]:
+        if path not in self.lines:
+            try:
+                with open(os.path.join(self._root, path), encoding="utf-8", errors="replace") as fh:
+                    self.lines[path] = fh.read().splitlines()
+            except OSError:
+                self.lines[path] = []
+        return self.lines[path]
+
+    def function_at(self, path: str, line: int) -> str:
+        if path not in self._index:
+            self._index[path] = function_index("\n".join(self.read(path)))
+        return self._index[path].at(line)
+
+
+def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Report:
+    """Compare merge-base(base, head) with head and classify every heap escape."""
+    timer = Timer(progress)
+    config = options.config
+    with timer.phase("resolve revisions"):
+        git = Git.discover(options.repo, env=options.env)
+        revs = resolve_revisions(git, options.base, options.head)
+        linemap = parse_diff(git.diff(revs.merge_base, revs.head.sha))
+    notes = list(revs.notes)
+    report = Report(revs.base, revs.head, revs.merge_base, (), packages=config.packages,
+                    notes=tuple(notes))
+    if not any(p.endswith(".go") for p in linemap.changed_paths | linemap.deleted_paths):
+        notes.append("no Go files changed: nothing was built")
+        return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
+    spec = BuildSpec(patterns=config.packages, tags=config.tags, explain=options.explain,
+                     env=options.env)
+    with timer.phase("build"):
+        version = go_version(options.env, cwd=git.root)
+        base, head = _build_both(git, revs, spec)
+    with timer.phase("compare"):
+        findings = compare(base.records, head.records, linemap)
+        findings = [_verdict(f, config, head.sources, base.sources) for f in findings]
+    return report._replace(findings=tuple(findings), go_version=version,
+                           timings=tuple(timer.phases), notes=tuple(notes))
+
+
+def _build_both(git: Git, revs: Revisions, spec: BuildSpec) -> tuple[Analysis, Analysis]:
+    # Two go processes side by side: each is mostly single-threaded on small packages.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        base = pool.submit(analyze, git, revs.merge_base, spec, label="base")
+        head = pool.submit(analyze, git, revs.head.sha, spec, label="head")
+        return base.result(), head.result()
+
+
+def _verdict(finding: Finding, config: Config, head_src: Mapping[str, Sequence[str]],
+             base_src: Mapping[str, Sequence[str]]) -> Finding:
+    record = finding.record
+    lines = (base_src if finding.status is Status.FIXED else head_src).get(record.path, ())
+    source = lines[record.line - 1].strip() if 0 < record.line <= len(lines) else ""
+    finding = finding._replace(source=source)
+    if finding.status not in (Status.NEW, Status.INDIRECT):
+        return finding
+    ignored = config.ignores(record)
+    if ignored:
+        return finding._replace(status=Status.IGNORED, reason=ignored)
+    reason = suppression(lines, record.line)
+    if reason is not None:
+        return finding._replace(status=Status.ACCEPTED,
+                                reason=reason or "//escape-guard:ignore comment")
+    accepted = config.accepts(record)
+    if accepted:
+        return finding._replace(status=Status.ACCEPTED, reason=accepted)
+    return finding
