@@ -1,0 +1,14 @@
+package main
+
+import (
+	"os"
+
+	"example.com/demo/logfmt"
+)
+
+func main() {
+	r := logfmt.Clone(logfmt.Record{Level: "info", Msg: "started"})
+	r.Fields = append(r.Fields, *logfmt.With("pid", "1"))
+	os.Stdout.WriteString(logfmt.Format(logfmt.Tag(r, "host", "a")) + "\n")
+	logfmt.Info("done")
+}
