@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from escape_guard.build import BuildSpec, Module, find_modules, go_command, plan
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    for rel, module in [("", "example.com/root"), ("tools", "example.com/tools"),
+                        ("svc/api", "example.com/api")]:
+        d = tmp_path / rel
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "go.mod").write_text(f"module {module} // comment\n\ngo 1.21\n")
+    for rel in ["cmd/x", "svc/core", "svc/api/v1", "vendor/example.com/v", "testdata/t", ".hidden"]:
+        (tmp_path / rel).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "vendor/example.com/v/go.mod").write_text("module example.com/v\n")
+    (tmp_path / "testdata/t/go.mod").write_text("module example.com/t\n")
+    return tmp_path
+
+
+def test_find_modules_skips_vendor_testdata_hidden(tree: Path) -> None:
+    assert find_modules(str(tree)) == [
+        Module("example.com/root", ""),
+        Module("example.com/api", "svc/api"),
+        Module("example.com/tools", "tools"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("patterns", "expected"),
+    [
+        (["./..."], {"": ("./...",), "svc/api": ("./...",), "tools": ("./...",)}),
+        (["./svc/..."], {"": ("./svc/...",), "svc/api": ("./...",)}),
+        (["./svc/api/v1"], {"svc/api": ("./v1",)}),
+        (["./cmd/x", "./cmd/x"], {"": ("./cmd/x",)}),
+        (["./missing/..."], {}),  # not in this revision: skipped, not an error
+        (["example.com/api/..."], {"svc/api": ("example.com/api/...",)}),
+        (["example.com/root/cmd/x"], {"": ("example.com/root/cmd/x",)}),
+        (["."], {"": (".",)}),
+    ],
+)
+def test_plan_splits_patterns_per_module(tree: Path, patterns: list[str],
+                                         expected: dict[str, tuple[str, ...]]) -> None:
+    steps = plan(str(tree), find_modules(str(tree)), patterns)
+    assert {s.module.dir: s.patterns for s in steps} == expected
+
+
+def test_go_command_flags() -> None:
+    cmd = go_command(BuildSpec(tags=("a", "b"), explain=True), ["./..."])
+    assert cmd[:2] == ["go", "build"]
+    assert "-trimpath" in cmd
+    assert "-gcflags=-m=2" in cmd
+    assert "-tags=a,b" in cmd
+    assert cmd[-1] == "./..."
+    assert "-gcflags=-m" in go_command(BuildSpec(), ["./..."])
