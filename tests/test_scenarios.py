@@ -1,0 +1,289 @@
+"""End-to-end: `escape-guard diff` on real git repositories with the real Go toolchain."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from escape_guard.cli import main
+from tests.conftest import Repo
+
+pytestmark = pytest.mark.go
+
+GO_MOD = "module example.com/m\n\ngo 1.21\n"
+LIB = """package m
+
+var sink *int
+
+type T struct{ a int }
+
+// Grab keeps the address of a local.
+func Grab() {
+	v := 1
+	sink = &v
+}
+
+// Make returns a pointer to a new T.
+func Make() *T {
+	return &T{a: 1}
+}
+
+// Sum does not allocate.
+func Sum(xs []int) int {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _go_environment(monkeypatch: pytest.MonkeyPatch, go_env: dict[str, str]) -> None:
+    for key, value in go_env.items():
+        monkeypatch.setenv(key, value)
+
+
+def run(repo: Repo, *args: str, base: str = "main") -> tuple[int, dict[str, Any]]:
+    out = repo.path.parent / "report.json"
+    if out.exists():
+        out.unlink()
+    code = main(["diff", "--repo", str(repo.path), "--base", base, "--format", "json",
+                 "--output", str(out), *args])
+    return code, json.loads(out.read_text()) if out.exists() else {}
+
+
+def what(findings: list[dict[str, Any]]) -> list[tuple[str, int, str, str]]:
+    return [(f["path"], f["line"], f["kind"], f["expression"]) for f in findings]
+
+
+def branch(repo: Repo, files: dict[str, str | None], *, base: dict[str, str]) -> None:
+    repo.commit({"go.mod": GO_MOD, **base}, "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit(files, "head")
+
+
+def test_new_escape_on_added_line(repo: Repo) -> None:
+    head = LIB.replace("\ts := 0\n", "\ts := 0\n\tp := &s\n\tsink = p\n")
+    branch(repo, {"lib.go": head}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert code == 1
+    assert what(report["new"]) == [("lib.go", 20, "moved", "s")]
+    assert report["new"][0]["function"] == "Sum"
+    assert report["fixed"] == [] and report["indirect"] == []
+    assert report["merge_base"] == repo.git("rev-parse", "main")
+
+
+def test_line_shift_reports_nothing(repo: Repo) -> None:
+    head = LIB.replace("var sink *int\n", "var sink *int\n\n// Extra adds lines above.\nconst Extra = 1\n")
+    branch(repo, {"lib.go": head}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert (code, report["new"], report["fixed"], report["indirect"]) == (0, [], [], [])
+    assert report["summary"]["unchanged"] == 2
+
+
+def test_reformatting_an_escaping_line_is_not_new(repo: Repo) -> None:
+    head = LIB.replace("\treturn &T{a: 1}\n", "\treturn &T{\n\t\ta: 1,\n\t}\n")
+    branch(repo, {"lib.go": head}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert (code, report["new"], report["fixed"]) == (0, [], [])
+
+
+def test_moving_a_function_within_a_file(repo: Repo) -> None:
+    grab = LIB[LIB.index("// Grab"):LIB.index("// Make")]
+    head = LIB.replace(grab, "") + "\n" + grab.rstrip("\n") + "\n"
+    branch(repo, {"lib.go": head}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert (code, report["new"], report["fixed"]) == (0, [], [])
+
+
+def test_moving_a_function_into_another_file(repo: Repo) -> None:
+    grab = LIB[LIB.index("// Grab"):LIB.index("// Make")]
+    branch(repo, {"lib.go": LIB.replace(grab, ""), "grab.go": "package m\n\n" + grab},
+           base={"lib.go": LIB})
+    code, report = run(repo)
+    assert (code, report["new"], report["fixed"]) == (0, [], [])
+
+
+def test_renamed_file_with_edits(repo: Repo) -> None:
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.mv("lib.go", "core.go")
+    repo.commit({"core.go": LIB.replace("// Sum does not allocate.", "// Sum adds.")}, "rename")
+    code, report = run(repo)
+    assert (code, report["new"], report["fixed"]) == (0, [], [])
+
+
+def test_deleted_file_fixes_its_escapes(repo: Repo) -> None:
+    branch(repo, {"lib.go": None, "other.go": "package m\n"},
+           base={"lib.go": LIB, "other.go": "package m\n\nfunc X() {}\n"})
+    code, report = run(repo)
+    assert code == 0
+    assert sorted(what(report["fixed"])) == [("lib.go", 9, "moved", "v"),
+                                             ("lib.go", 15, "escape", "&T{...}")]
+
+
+def test_second_identical_escape_in_the_same_function(repo: Repo) -> None:
+    head = LIB.replace("\treturn &T{a: 1}\n", "\t_ = &T{a: 1}\n\treturn &T{a: 1}\n")
+    head = head.replace("\t_ = &T{a: 1}\n", "\tkeep = &T{a: 1}\n") + "\nvar keep *T\n"
+    branch(repo, {"lib.go": head}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert code == 1
+    assert what(report["new"]) == [("lib.go", 15, "escape", "&T{...}")]
+    assert report["summary"]["unchanged"] == 2
+
+
+def test_fixed_escape(repo: Repo) -> None:
+    head = LIB.replace("\tv := 1\n\tsink = &v\n", "\tv := 1\n\t_ = v\n")
+    branch(repo, {"lib.go": head}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert code == 0
+    assert what(report["fixed"]) == [("lib.go", 9, "moved", "v")]
+    assert report["fixed"][0]["function"] == "Grab"
+
+
+def test_indirect_escape_from_a_changed_callee(repo: Repo) -> None:
+    base = {
+        "keep/keep.go": "package keep\n\n// Use reads p.\nfunc Use(p *int) int {\n\treturn *p\n}\n",
+        "app/app.go": "package app\n\nimport \"example.com/m/keep\"\n\n// Run calls keep.Use.\n"
+        "func Run() int {\n\tx := 4\n\treturn keep.Use(&x)\n}\n",
+    }
+    head = {"keep/keep.go": "package keep\n\nvar last *int\n\n// Use keeps p.\n"
+            "func Use(p *int) int {\n\tlast = p\n\treturn *p\n}\n"}
+    branch(repo, head, base=base)
+    code, report = run(repo)
+    assert code == 0  # indirect escapes do not fail by default
+    assert what(report["indirect"]) == [("app/app.go", 7, "moved", "x")]
+    assert report["new"] == []
+    code, _ = run(repo, "--fail-on", "indirect")
+    assert code == 1
+
+
+def test_build_tags(repo: Repo) -> None:
+    tagged = "//go:build extra\n\npackage m\n\nvar held *int\n\n// Hold keeps a pointer.\n" \
+             "func Hold() {\n\th := 2\n\theld = &h\n}\n"
+    branch(repo, {"extra.go": tagged}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert (code, report["new"]) == (0, [])  # without the tag the file is not compiled
+    code, report = run(repo, "--tags", "extra")
+    assert code == 1
+    assert what(report["new"]) == [("extra.go", 9, "moved", "h")]
+
+
+def test_two_modules(repo: Repo) -> None:
+    sub_mod = "module example.com/tool\n\ngo 1.21\n"
+    tool = "package tool\n\nvar kept []*string\n\n// Keep stores s.\nfunc Keep(s string) {\n" \
+           "\tkept = append(kept, &s)\n}\n"
+    branch(repo, {"tool/tool.go": tool}, base={"lib.go": LIB, "tool/go.mod": sub_mod,
+                                                "tool/doc.go": "package tool\n"})
+    code, report = run(repo)
+    assert code == 1
+    assert sorted(what(report["new"])) == [("tool/tool.go", 6, "moved", "s"),
+                                           ("tool/tool.go", 7, "escape", "append")]
+
+
+BROKEN = "package m\n\nfunc Broken() int {\n\treturn undefinedName\n}\n"
+
+
+def test_head_that_does_not_build(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    branch(repo, {"broken.go": BROKEN}, base={"lib.go": LIB})
+    code, _ = run(repo)
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "head revision" in err and "does not build" in err
+    assert "undefined: undefinedName" in err
+    assert "Traceback" not in err
+
+
+def test_base_that_does_not_build(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    branch(repo, {"broken.go": None}, base={"lib.go": LIB, "broken.go": BROKEN})
+    code, _ = run(repo)
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "base revision" in err and "undefined: undefinedName" in err
+
+
+def test_no_go_changes_builds_nothing(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    branch(repo, {"README.md": "docs\n", "broken.go.txt": BROKEN}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert code == 0
+    assert report["summary"]["new"] == 0
+    assert report["go_version"] == ""  # the toolchain was never asked
+    assert "no Go files changed" in capsys.readouterr().err
+
+
+def test_unknown_revision(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
+    code, _ = run(repo, base="no-such-branch")
+    assert code == 4
+    assert "unknown revision 'no-such-branch'" in capsys.readouterr().err
+
+
+def test_not_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["diff", "--repo", str(tmp_path), "--base", "main"])
+    assert code == 4
+    assert "not inside a git repository" in capsys.readouterr().err
+
+
+def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["diff", "--format", "xml", "--base", "main"])
+    assert info.value.code == 2
+
+
+def test_working_tree_changes_are_the_head(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    before = repo.git("status", "--porcelain")
+    repo.write({"lib.go": LIB.replace("\ts := 0\n", "\ts := 0\n\tsink = &s\n")})
+    status = repo.git("status", "--porcelain")
+    code, report = run(repo)
+    assert code == 1
+    assert what(report["new"]) == [("lib.go", 20, "moved", "s")]
+    assert "working tree" in capsys.readouterr().err
+    assert repo.git("status", "--porcelain") == status != before  # user's tree untouched
+    assert repo.git("stash", "list") == ""
+    assert repo.git("worktree", "list").count("\n") == 0  # temporary worktrees removed
+
+
+def test_suppression_comment_and_config_accept(repo: Repo) -> None:
+    head = LIB.replace("\ts := 0\n", "\ts := 0 //escape-guard:ignore measured, fine\n\tsink = &s\n")
+    head += "\n// Box allocates.\nfunc Box(i int) *int {\n\treturn &i\n}\n"
+    config = "accept:\n  - path: lib.go\n    function: Box\n    reason: boxes are rare\n"
+    branch(repo, {"lib.go": head, ".escape-guard.yml": config}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert code == 0
+    assert report["new"] == []
+    reasons = sorted((f["expression"], f["reason"]) for f in report["accepted"])
+    assert reasons == [("i", "boxes are rare"), ("s", "measured, fine")]
+
+
+def test_config_errors_exit_2(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB, ".escape-guard.yml": "pakages: []\n"}, "base")
+    code, _ = run(repo)
+    assert code == 2
+    assert "unknown key 'pakages'" in capsys.readouterr().err
+
+
+def test_bundled_example(tmp_path: Path, go_env: dict[str, str]) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "demo"
+    repo = Repo(tmp_path / "demo", go_env)
+    repo.commit(_tree(example / "base"), "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit({**dict.fromkeys(_tree(example / "base")), **_tree(example / "head")}, "head")
+    code, report = run(repo)
+    assert code == 1
+    assert what(report["new"]) == [("logfmt/record.go", 23, "moved", "r"),
+                                   ("logfmt/record.go", 24, "escape", "append")]
+    assert what(report["fixed"]) == [("logfmt/record.go", 24, "moved", "c")]
+    assert sorted(what(report["indirect"])) == [("cmd/demo/main.go", 13, "moved", "logfmt.rec"),
+                                                ("logfmt/sink.go", 14, "moved", "rec")]
+
+
+def _tree(root: Path) -> dict[str, str | None]:
+    return {os.path.relpath(p, root): p.read_text() for p in root.rglob("*") if p.is_file()}
