@@ -1,0 +1,231 @@
+"""The JSON report: escape-guard's stable, machine-readable contract (version 1).
+
+``render(report)`` writes it, ``load_report(text)`` reads it back into the same
+``Report`` (findings grouped by status in the order below). Keys come in a fixed
+order, lists are sorted by path, line, column and message, so equal reports
+give byte-identical JSON. Readers must ignore keys they do not know: later
+versions of the same major ``version`` only add keys.
+
+Top level::
+
+    version     1
+    tool        {"name": "escape-guard", "version": "0.1.0"}   informative
+    base        {"ref": "main", "sha": "<40 hex>"}             the base as named
+    head        {"ref": "feature", "sha": "<40 hex>"}          the compared revision
+    merge_base  "<40 hex>"                                     what head is compared with
+    go_version  "go1.27.3"  ("" when nothing was built)
+    packages    ["./..."]                                      patterns that were built
+    new         [finding]   on added lines: these fail the check
+    fixed       [finding]   in the merge base only (base-side path and line)
+    indirect    [finding]   new but on unchanged lines: caused by a change elsewhere
+    accepted    [finding]   would be new; accepted by a comment or the configuration
+    unchanged   [finding]   in both revisions
+    ignored     [finding]   in paths or of kinds the configuration excludes
+    summary     {"new": n, "fixed": n, "indirect": n, "accepted": n,
+                 "unchanged": n, "ignored": n}
+    timings     {"phase": seconds, ...}   in the order the phases ran
+    notes       ["..."]     things the reader should know
+
+Finding::
+
+    path         repository-relative POSIX path ("" for compiler-generated code)
+    line         1-based line
+    column       1-based column, in bytes as the Go compiler counts
+    kind         "escape" (E escapes to heap) or "moved" (moved to heap: X)
+    expression   the escaping expression or variable, as the compiler prints it
+    function     the enclosing function ("(*T).M", "F.func#"); "" when unknown
+    message      the compiler's diagnostic text
+    package      the Go import path; "" when unknown
+    in_repo      false for positions outside the repository (GOROOT, module cache)
+    explanation  ["flow: ...", ...]  the -m=2 lines; only present when available
+    reason       why it was accepted or ignored; only present for those
+    source       the source line, trimmed; only present when known
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from escape_guard import __version__
+from escape_guard.errors import EscapeGuardError
+from escape_guard.model import EscapeRecord, Finding, Kind, Report, Revision, Status, sort_findings
+
+VERSION = 1
+
+# The finding lists, in the order they are written and read back.
+LISTS: tuple[tuple[str, Status], ...] = (
+    ("new", Status.NEW),
+    ("fixed", Status.FIXED),
+    ("indirect", Status.INDIRECT),
+    ("accepted", Status.ACCEPTED),
+    ("unchanged", Status.UNCHANGED),
+    ("ignored", Status.IGNORED),
+)
+
+
+def render(report: Report) -> str:
+    """The report as indented JSON, ending with a newline."""
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The report as JSON-ready data in the contract's key order."""
+    lists = {name: sort_findings(report.with_status(status)) for name, status in LISTS}
+    return {
+        "version": VERSION,
+        "tool": {"name": "escape-guard", "version": __version__},
+        "base": _revision(report.base),
+        "head": _revision(report.head),
+        "merge_base": report.merge_base,
+        "go_version": report.go_version,
+        "packages": list(report.packages),
+        **{name: [finding_dict(f) for f in found] for name, found in lists.items()},
+        "summary": {name: len(found) for name, found in lists.items()},
+        "timings": dict(report.timings),
+        "notes": list(report.notes),
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """One finding in the contract's key order."""
+    record = finding.record
+    data: dict[str, Any] = {
+        "path": record.path,
+        "line": record.line,
+        "column": record.column,
+        "kind": record.kind.value,
+        "expression": record.expression,
+        "function": record.function,
+        "message": record.message,
+        "package": record.package,
+        "in_repo": record.in_repo,
+    }
+    if record.explanation:
+        data["explanation"] = list(record.explanation)
+    if finding.reason or finding.status in (Status.ACCEPTED, Status.IGNORED):
+        data["reason"] = finding.reason
+    if finding.source:
+        data["source"] = finding.source
+    return data
+
+
+def load_report(text: str) -> Report:
+    """Read a JSON report written by ``render`` (any version-1 writer) back into a Report."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise _invalid(f"not JSON ({exc})") from exc
+    doc = _object(data, "the report")
+    if doc.get("version") != VERSION:
+        raise _invalid(f"unsupported version {doc.get('version')!r} (this reader knows {VERSION})")
+    findings = [
+        _finding(item, status, f"{name}[{i}]")
+        for name, status in LISTS
+        for i, item in enumerate(_list(doc, name))
+    ]
+    return Report(
+        base=_load_revision(doc, "base"),
+        head=_load_revision(doc, "head"),
+        merge_base=_str(doc, "merge_base"),
+        findings=tuple(findings),
+        go_version=_str(doc, "go_version", ""),
+        packages=tuple(_strings(doc, "packages")),
+        timings=tuple(_timings(doc)),
+        notes=tuple(_strings(doc, "notes")),
+    )
+
+
+def _revision(revision: Revision) -> dict[str, str]:
+    return {"ref": revision.ref, "sha": revision.sha}
+
+
+def _load_revision(doc: Mapping[str, Any], key: str) -> Revision:
+    rev = _object(doc.get(key), key)
+    return Revision(ref=_str(rev, "ref", "", where=key), sha=_str(rev, "sha", where=key))
+
+
+def _finding(item: Any, status: Status, where: str) -> Finding:
+    obj = _object(item, where)
+    try:
+        kind = Kind(_str(obj, "kind", where=where))
+    except ValueError as exc:
+        raise _invalid(f"{where}: unknown kind {obj.get('kind')!r}") from exc
+    record = EscapeRecord(
+        path=_str(obj, "path", where=where),
+        line=_int(obj, "line", where),
+        column=_int(obj, "column", where),
+        kind=kind,
+        expression=_str(obj, "expression", "", where=where),
+        message=_str(obj, "message", "", where=where),
+        function=_str(obj, "function", "", where=where),
+        package=_str(obj, "package", "", where=where),
+        explanation=tuple(_strings(obj, "explanation", where=where)),
+        in_repo=_bool(obj, "in_repo", where),
+    )
+    return Finding(
+        record,
+        status,
+        reason=_str(obj, "reason", "", where=where),
+        source=_str(obj, "source", "", where=where),
+    )
+
+
+def _timings(doc: Mapping[str, Any]) -> list[tuple[str, float]]:
+    timings = _object(doc.get("timings", {}), "timings")
+    pairs = []
+    for phase, seconds in timings.items():
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise _invalid(f"timings.{phase}: expected seconds, got {seconds!r}")
+        pairs.append((phase, float(seconds)))
+    return pairs
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _invalid(f"{where}: expected an object")
+    return value
+
+
+def _list(doc: Mapping[str, Any], key: str, where: str = "") -> list[Any]:
+    value = doc.get(key, [])
+    if not isinstance(value, list):
+        raise _invalid(f"{_at(where, key)}: expected a list")
+    return value
+
+
+def _strings(doc: Mapping[str, Any], key: str, where: str = "") -> list[str]:
+    values = _list(doc, key, where)
+    if not all(isinstance(v, str) for v in values):
+        raise _invalid(f"{_at(where, key)}: expected a list of strings")
+    return values
+
+
+def _str(doc: Mapping[str, Any], key: str, default: str | None = None, *, where: str = "") -> str:
+    value = doc.get(key, default)
+    if not isinstance(value, str):
+        raise _invalid(f"{_at(where, key)}: expected a string")
+    return value
+
+
+def _int(doc: Mapping[str, Any], key: str, where: str) -> int:
+    value = doc.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(f"{_at(where, key)}: expected an integer")
+    return value
+
+
+def _bool(doc: Mapping[str, Any], key: str, where: str) -> bool:
+    value = doc.get(key, True)
+    if not isinstance(value, bool):
+        raise _invalid(f"{_at(where, key)}: expected true or false")
+    return value
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _invalid(problem: str) -> EscapeGuardError:
+    return EscapeGuardError(f"not an escape-guard JSON report: {problem}")
