@@ -7,7 +7,7 @@ from types import MappingProxyType
 
 from escape_guard.errors import UsageError
 from escape_guard.model import Report
-from escape_guard.render import json, text
+from escape_guard.render import json, markdown, sarif, text
 
 Renderer = Callable[[Report], str]
 
@@ -15,6 +15,8 @@ RENDERERS: Mapping[str, Renderer] = MappingProxyType(
     {
         "text": text.render,
         "json": json.render,
+        "markdown": markdown.render,
+        "sarif": sarif.render,
     }
 )
 

@@ -1,0 +1,262 @@
+"""GitHub-flavoured Markdown: the pull-request summary and the inline comments.
+
+``render`` writes the summary a review body or a job summary shows;
+``inline_comment`` the comment on one finding's line. Everything taken from
+the code or the compiler goes through ``mdsafe``, so it cannot inject HTML,
+close a block early or mention anyone. ``render`` keeps within GitHub's body
+limit by showing fewer findings and saying how many it left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from escape_guard.hints import hint
+from escape_guard.model import EscapeRecord, Finding, Kind, Report, Status, sort_findings
+from escape_guard.render.mdsafe import code_span, details, fenced, shorten, text
+from escape_guard.suppress import DIRECTIVE
+
+MAX_CHARS = 65536  # GitHub's limit on issue, pull-request and review comment bodies
+WHY_URL = "https://go.dev/doc/faq#stack_or_heap"
+_MAX_EXPLANATION_LINES = 60
+_MAX_CODE = 200  # longest code span shown; minified sources can have huge lines
+_SHOWN_PACKAGES = 5
+
+_TITLES = {
+    Status.NEW: "New heap allocation",
+    Status.INDIRECT: "Heap allocation caused elsewhere",
+    Status.FIXED: "Heap allocation removed",
+    Status.ACCEPTED: "Accepted heap allocation",
+}
+_INDIRECT_NOTE = (
+    "This line did not change: a change elsewhere in this pull request (in a function it "
+    "calls, for example) makes it escape now. It does not fail the check."
+)
+_INDIRECT_INTRO = (
+    "These lines did not change: a change elsewhere in this pull request (in a function they "
+    "call, for example) makes them escape now. They do not fail the check."
+)
+_ROWS = (
+    (Status.NEW, "New"),
+    (Status.INDIRECT, "Indirect (not failing)"),
+    (Status.FIXED, "Removed"),
+    (Status.ACCEPTED, "Accepted"),
+    (Status.UNCHANGED, "Unchanged"),
+)
+
+
+class _List(NamedTuple):
+    """A list section that can be cut short: head, the items shown, "… and N more", tail."""
+
+    head: str
+    items: list[str]
+    tail: str = ""
+    priority: int = 0  # lists with lower numbers get room first when the body is too long
+
+    def block(self, shown: int) -> str:
+        if not self.items:
+            return ""
+        lines = self.items[:shown]
+        if shown < len(self.items):
+            lines = [*lines, _more(len(self.items) - shown)]
+        return self.head + "\n".join(lines) + self.tail
+
+
+_Part = str | _List
+
+
+def render(report: Report, *, max_chars: int = MAX_CHARS) -> str:
+    """The pull-request summary, at most ``max_chars`` characters long."""
+    parts = _parts(report)
+    lists = [p for p in parts if isinstance(p, _List)]
+    full = {id(p): len(p.items) for p in lists}
+    body = _join(parts, full)
+    if len(body) <= max_chars:
+        return body
+    return _fit(parts, lists, max_chars)
+
+
+def headline(report: Report) -> str:
+    """``1 new heap escape, 2 removed 🎉`` and the like."""
+    new, indirect, fixed = len(report.new), len(report.indirect), len(report.fixed)
+    parts = [_count(new, "new heap escape") if new else "No new heap escapes"]
+    if indirect:
+        parts.append(f"{indirect} indirect")
+    if fixed:
+        parts.append(f"{fixed} removed 🎉")
+    return ", ".join(parts)
+
+
+def inline_comment(finding: Finding) -> str:
+    """The review comment for ``finding``'s line: what, why, the compiler's flow, what to do."""
+    record = finding.record
+    title = _TITLES.get(finding.status, "Heap allocation")
+    first = f"**{title}**{_in(record)}: {_what(record, finding.status)}"
+    why = hint(record, code=code_span) if finding.status is not Status.FIXED else ""
+    blocks = ["\n".join(line for line in (first, why) if line)]
+    if finding.status is Status.INDIRECT:
+        blocks.append(_INDIRECT_NOTE)
+    if record.explanation and finding.status is not Status.FIXED:
+        blocks.append(details("Compiler's explanation", _explanation(record.explanation)))
+    blocks.append(_advice(finding))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _advice(finding: Finding) -> str:
+    if finding.status is Status.ACCEPTED:
+        return f"Accepted: {_reason(finding)}."
+    if finding.status is Status.FIXED:
+        return "Nice work: one allocation fewer."
+    return (
+        f"Accept it with {code_span(DIRECTIVE)} on this line (a reason after it helps "
+        f"reviewers), or see [why heap allocations cost]({WHY_URL})."
+    )
+
+
+def _reason(finding: Finding) -> str:
+    reason = finding.reason.strip().rstrip(".")
+    return text(reason) if reason else "no reason given"
+
+
+def _explanation(lines: Sequence[str]) -> str:
+    shown = list(lines[:_MAX_EXPLANATION_LINES])
+    if len(lines) > len(shown):
+        shown.append(f"… and {len(lines) - len(shown)} more lines")
+    return fenced(shown)
+
+
+def _parts(report: Report) -> list[_Part]:
+    indirect = _count(len(report.indirect), "indirect heap escape") + " (not failing)"
+    opening, closing = details(indirect, "\x00").split("\x00")
+    return [
+        f"### {headline(report)}",
+        _table(report),
+        _List("**New** — these fail the check:\n\n", _items(report.new), priority=0),
+        _List(f"{opening}{_INDIRECT_INTRO}\n\n", _items(report.indirect), closing, priority=4),
+        _List("**Removed** 🎉 — these no longer allocate:\n\n", _items(report.fixed), priority=3),
+        _List("**Accepted:**\n\n", _items(report.accepted), priority=2),
+        _List("**Notes:**\n\n", [f"- {text(note)}" for note in report.notes], priority=1),
+        _provenance(report),
+        _timings(report),
+    ]
+
+
+def _items(findings: list[Finding]) -> list[str]:
+    return [_item(f) for f in sort_findings(findings)]
+
+
+def _item(finding: Finding) -> str:
+    record = finding.record
+    where = f"{record.path or '<autogenerated>'}:{record.line}:{record.column}"
+    lines = [f"- {_code(where)}{_in(record)}: {_what(record, finding.status)}"]
+    if finding.source:
+        lines.append("  " + _code(finding.source))
+    if finding.status is Status.ACCEPTED:
+        lines.append(f"  Accepted: {_reason(finding)}.")
+    elif finding.status is not Status.FIXED:
+        why = hint(record, code=_code)
+        lines.extend(["  " + why] if why else [])
+    return "\n".join(lines)
+
+
+def _what(record: EscapeRecord, status: Status) -> str:
+    subject = _code(record.expression) if record.expression else ""
+    if not subject:
+        return f"the compiler reports {_code(record.message)}."
+    if status is Status.FIXED:
+        return f"{subject} no longer escapes to the heap."
+    if record.kind is Kind.MOVED:
+        return f"{subject} is moved to the heap."
+    return f"{subject} escapes to the heap."
+
+
+def _in(record: EscapeRecord) -> str:
+    return f" in {_code(record.function)}" if record.function else ""
+
+
+def _code(value: str) -> str:
+    return code_span(shorten(value, _MAX_CODE))
+
+
+def _table(report: Report) -> str:
+    if not report.findings:
+        return ""
+    rows = ["| | Escapes to heap | Moved to heap | Total |", "| :-- | --: | --: | --: |"]
+    for status, label in _ROWS:
+        found = report.with_status(status)
+        if found or status is Status.NEW:
+            escapes = sum(f.record.kind is Kind.ESCAPE for f in found)
+            moved = sum(f.record.kind is Kind.MOVED for f in found)
+            rows.append(f"| {label} | {escapes} | {moved} | {len(found)} |")
+    return "\n".join(rows)
+
+
+def _provenance(report: Report) -> str:
+    parts = []
+    if report.go_version:
+        parts.append(f"Go {_code(report.go_version)}")
+    if report.packages:
+        shown = ", ".join(_code(p) for p in report.packages[:_SHOWN_PACKAGES])
+        rest = len(report.packages) - _SHOWN_PACKAGES
+        parts.append(f"packages {shown}" + (f" and {rest} more" if rest > 0 else ""))
+    parts.append(f"base {_rev(report.base.ref, report.base.sha)}")
+    parts.append(f"merge base {_code(report.merge_base[:7])}")
+    parts.append(f"head {_rev(report.head.ref, report.head.sha)}")
+    return "Built with " + " · ".join(parts)
+
+
+def _rev(ref: str, sha: str) -> str:
+    short = sha[:7]
+    if not ref or ref in (sha, short):
+        return _code(short)
+    return f"{_code(ref)} {_code(short)}"
+
+
+def _timings(report: Report) -> str:
+    if not report.timings:
+        return ""
+    phases = [f"{text(phase)} {_seconds(s)}" for phase, s in report.timings]
+    total = sum(s for _, s in report.timings)
+    return "Timings: " + " · ".join([*phases, f"total {_seconds(total)}"])
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _more(n: int) -> str:
+    return f"- … and {n} more"
+
+
+def _join(parts: list[_Part], shown: dict[int, int]) -> str:
+    blocks = [p.block(shown[id(p)]) if isinstance(p, _List) else p for p in parts]
+    return "\n\n".join(b for b in blocks if b) + "\n"
+
+
+def _fit(parts: list[_Part], lists: list[_List], max_chars: int) -> str:
+    """Show as many items as fit, by list priority; a list cut short ends "… and N more"."""
+    shown = {id(p): 0 for p in lists}
+    # With no item shown, every non-empty list still says "… and N more" at full
+    # length; each item shown costs its length plus a newline and can only
+    # shorten that line, so the estimate never falls below the real size.
+    budget = max_chars - len(_join(parts, shown))
+    for part in sorted(lists, key=lambda p: p.priority):
+        for item in part.items:
+            if len(item) + 1 > budget:
+                break  # later items stay hidden too, so "… and N more" means the rest
+            budget -= len(item) + 1
+            shown[id(part)] += 1
+    body = _join(parts, shown)
+    if budget < 0 or len(body) > max_chars:
+        return _too_long(parts, max_chars)
+    return body
+
+
+def _too_long(parts: list[_Part], max_chars: int) -> str:
+    first = parts[0] if isinstance(parts[0], str) else ""
+    return shorten(f"{first}\n\nThe report is too long to show here.\n", max_chars)
