@@ -1,6 +1,6 @@
 """Hand-built records, findings and reports with sensible defaults.
 
-    from factories import finding, record, report
+    from tests.factories import finding, record, report
 
     r = report(finding(record(kind=Kind.MOVED, expression="v")), finding(status=Status.FIXED))
 

@@ -166,7 +166,9 @@ def _interface(c: _Context) -> str:
             f"{c.subject} is passed to a {c.code('fmt')} function: converting it to an "
             f"interface ({c.code('any')}) copies it to the heap."
         )
-    if converted or _VALUE.match(c.record.expression):
+    # Since Go 1.25 the compiler reports "append escapes to heap": an allocation, not a value.
+    boxed = _VALUE.match(c.record.expression) and c.record.expression != "append"
+    if converted or boxed:
         return (
             f"{c.subject} is converted to an interface value (an {c.code('any')} parameter, "
             f"the {c.code('fmt')} family), which copies it to the heap."
