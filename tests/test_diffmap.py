@@ -246,6 +246,29 @@ def test_paths_with_spaces(tmp_path: Path, base_name: str, head_name: str, edite
     assert linemap.added_lines(head_name) == ({11} if edited else frozenset())
 
 
+@pytest.mark.parametrize(
+    ("base", "head", "paths"),
+    [
+        # No hunk and no ---/+++ lines: only the "diff --git" header names the file.
+        ({}, {"x b/empty.go": ""}, (None, "x b/empty.go")),
+        ({"x b/empty.go": ""}, {}, ("x b/empty.go", None)),
+        ({"x b/i.bin": b"\x00\x01"}, {"x b/i.bin": b"\x00\x02"}, ("x b/i.bin", "x b/i.bin")),
+        ({}, {"x b/i.bin": b"\x00"}, (None, "x b/i.bin")),
+        ({}, {"caf\u00e9 b/\u00e9.bin": b"\x00"}, (None, "caf\u00e9 b/\u00e9.bin")),
+    ],
+)
+def test_hunkless_entries_take_their_path_from_the_header(
+    tmp_path: Path,
+    base: dict[str, str | bytes],
+    head: dict[str, str | bytes],
+    paths: tuple[str | None, str | None],
+) -> None:
+    keep = {"keep.go": TEN}
+    linemap = parse_diff(git_diff(tmp_path, {**keep, **base}, {**keep, **head}))
+
+    assert [(c.old_path, c.new_path) for c in linemap.files] == [paths]
+
+
 @pytest.mark.parametrize("quote_path", ["true", "false"])
 @pytest.mark.parametrize(
     "name",

@@ -229,10 +229,10 @@ def _git_header_paths(line: str) -> tuple[str, str]:
 def _side_path(text: str, prefixes: tuple[str, ...]) -> str | None:
     """The path of a ``---``/``+++`` line: None for /dev/null.
 
-    git ends the line with a tab when an unquoted name has a space (for GNU patch); an
-    unquoted name cannot hold a tab itself, so the name ends at the first one.
+    git ends the line with a tab when a name has a space (for GNU patch); a name holding
+    a tab is quoted (``\\t``), so the name ends at the first raw tab.
     """
-    name = text if text.startswith('"') else text.split("\t", 1)[0]
+    name = text.split("\t", 1)[0]
     return None if name == _DEV_NULL else _name(name, prefixes)
 
 

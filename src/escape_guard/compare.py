@@ -1,0 +1,229 @@
+"""Decide which heap escapes a change introduces, keeps and removes.
+
+Only heap records take part. Every one of them ends in exactly one ``Finding``: a head
+record as NEW, INDIRECT or UNCHANGED, a base record with no head counterpart as FIXED
+(carrying the base path and line). Three passes, each on what the previous left:
+
+1. Same line. A head record on an unchanged line pairs with a base record of the same
+   identity on the base line it came from (the same column first): UNCHANGED.
+2. Same identity. Per identity (head path, function, kind, expression), base records
+   pair with head records on added lines first, nearest line first (an edited or
+   reformatted line that keeps its escape, code moved within the file), then with head
+   records on unchanged lines: UNCHANGED. Head records left on added lines are NEW (a
+   second identical ``&T{}`` in one function is caught); left on unchanged lines,
+   INDIRECT (caused by a change elsewhere, e.g. a callee that now leaks its parameter).
+   Base records left are FIXED.
+3. Moves across files. Identity holds the path, so a function moved into another file
+   (or a rename git did not detect: a delete and an add) leaves NEW records in one file
+   and FIXED ones in another. A NEW and a FIXED record with the same function, kind and
+   expression pair up as UNCHANGED. Records without a known function never pair here:
+   "&T{} in some function" is too weak a clue to excuse a new escape.
+
+Base paths are mapped through renames before identities are built, so a renamed file,
+edited or not, compares as one file.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import NamedTuple, Protocol, TypeVar
+
+from escape_guard.diffmap import LineMap
+from escape_guard.model import EscapeRecord, Finding, Identity, Status
+
+_K = TypeVar("_K", bound=Hashable)
+_NO_MATCH = 1 << 62
+
+
+class KeyFunction(Protocol):
+    """What makes two records the same escape; ``path`` overrides the record's path."""
+
+    def __call__(self, record: EscapeRecord, *, path: str | None = None) -> Identity: ...
+
+
+class _Entry(NamedTuple):
+    record: EscapeRecord
+    identity: Identity
+
+
+class _Pairing(NamedTuple):
+    """Indices into the head and base entries after a pass."""
+
+    paired: list[int]  # head entries that found a base counterpart
+    new: list[int]  # head entries left on added lines
+    indirect: list[int]  # head entries left on unchanged lines
+    fixed: list[int]  # base entries left
+
+
+def compare(
+    base: Iterable[EscapeRecord],
+    head: Iterable[EscapeRecord],
+    linemap: LineMap,
+    *,
+    key: KeyFunction | None = None,
+) -> list[Finding]:
+    """Findings for every heap record of both revisions, in a stable order."""
+    identify = key or _plain_identity
+    heads = _entries(head, identify, lambda path: path)
+    bases = _entries(base, identify, lambda path: linemap.new_path(path) or path)
+    by_line = _pair_same_lines(heads, bases, linemap)
+    left_heads = [i for i in range(len(heads)) if i not in by_line]
+    left_bases = sorted(set(range(len(bases))) - set(by_line.values()))
+    counted = _pair_same_identity(heads, bases, left_heads, left_bases, linemap)
+    moved = _pair_moves(heads, bases, counted.new, counted.fixed)
+    findings = [Finding(heads[i].record, Status.UNCHANGED) for i in by_line]
+    findings += [Finding(heads[i].record, Status.UNCHANGED) for i in counted.paired]
+    findings += [Finding(heads[i].record, Status.UNCHANGED) for i in moved.paired]
+    findings += [Finding(heads[i].record, Status.NEW) for i in moved.new]
+    findings += [Finding(heads[i].record, Status.INDIRECT) for i in counted.indirect]
+    findings += [Finding(bases[i].record, Status.FIXED) for i in moved.fixed]
+    return sorted(findings, key=_order)
+
+
+def _plain_identity(record: EscapeRecord, *, path: str | None = None) -> Identity:
+    return Identity(
+        record.path if path is None else path, record.function, record.kind, record.expression
+    )
+
+
+def _entries(
+    records: Iterable[EscapeRecord], identify: KeyFunction, head_path: Callable[[str], str]
+) -> list[_Entry]:
+    heap = sorted((r for r in records if r.is_heap), key=_position)
+    return [_Entry(r, identify(r, path=head_path(r.path))) for r in heap]
+
+
+def _pair_same_lines(
+    heads: Sequence[_Entry], bases: Sequence[_Entry], linemap: LineMap
+) -> dict[int, int]:
+    """Pass 1: head index → base index for records that stayed on an unchanged line."""
+    at_line: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i, entry in enumerate(bases):
+        at_line[entry.record.path, entry.record.line].append(i)
+    candidates: dict[int, list[int]] = {}
+    for i, (record, identity) in enumerate(heads):
+        old_path = linemap.old_path(record.path)
+        old_line = linemap.old_line(record.path, record.line)
+        if old_path is not None and old_line is not None:
+            same = [j for j in at_line[old_path, old_line] if bases[j].identity == identity]
+            candidates[i] = same
+    pairs: dict[int, int] = {}
+    taken: set[int] = set()
+    # Same column first: with two identical escapes on a line and one of them new, the
+    # new one is the one whose column the base does not have.
+    for exact in (True, False):
+        for i, same in candidates.items():
+            column = heads[i].record.column
+            free = [j for j in same if j not in taken and i not in pairs]
+            free = [j for j in free if bases[j].record.column == column or not exact]
+            if free:
+                pairs[i] = min(free, key=lambda j: abs(bases[j].record.column - column))
+                taken.add(pairs[i])
+    return dict(sorted(pairs.items()))
+
+
+def _pair_same_identity(
+    heads: Sequence[_Entry],
+    bases: Sequence[_Entry],
+    left_heads: Sequence[int],
+    left_bases: Sequence[int],
+    linemap: LineMap,
+) -> _Pairing:
+    """Pass 2: what pass 1 left, compared as multisets of identities."""
+    head_groups = _group(left_heads, lambda i: heads[i].identity)
+    base_groups = _group(left_bases, lambda i: bases[i].identity)
+    result = _Pairing([], [], [], [])
+    for identity in sorted(head_groups.keys() | base_groups.keys()):
+        group = head_groups.get(identity, [])
+        added = [i for i in group if linemap.is_added(heads[i].record.path, heads[i].record.line)]
+        unchanged = sorted(set(group) - set(added))
+        paired, new, rest = _nearest(added, base_groups.get(identity, []), heads, bases)
+        paired_too, indirect, fixed = _nearest(unchanged, rest, heads, bases)
+        result.paired.extend(paired + paired_too)
+        result.new.extend(new)
+        result.indirect.extend(indirect)
+        result.fixed.extend(fixed)
+    return result
+
+
+def _pair_moves(
+    heads: Sequence[_Entry], bases: Sequence[_Entry], new: Sequence[int], fixed: Sequence[int]
+) -> _Pairing:
+    """Pass 3: NEW and FIXED records of one function, kind and expression are a move."""
+    head_groups = _group(sorted(new), lambda i: heads[i].identity[1:])
+    base_groups = _group(sorted(fixed), lambda i: bases[i].identity[1:])
+    result = _Pairing([], [], [], [])
+    for clue in sorted(head_groups.keys() | base_groups.keys()):
+        group_heads = head_groups.get(clue, [])
+        group_bases = base_groups.get(clue, [])
+        count = min(len(group_heads), len(group_bases)) if clue[0] else 0
+        result.paired.extend(group_heads[:count])
+        result.new.extend(group_heads[count:])
+        result.fixed.extend(group_bases[count:])
+    return result
+
+
+def _nearest(
+    head_ids: Sequence[int],
+    base_ids: Sequence[int],
+    heads: Sequence[_Entry],
+    bases: Sequence[_Entry],
+) -> tuple[list[int], list[int], list[int]]:
+    """Pair head and base records of one identity in line order, nearest lines together.
+
+    Returns the paired head indices, the head indices left and the base indices left.
+    """
+    lines = _closest_pairs(
+        [heads[i].record.line for i in head_ids], [bases[j].record.line for j in base_ids]
+    )
+    paired_heads = [head_ids[a] for a, _ in lines]
+    paired_bases = {base_ids[b] for _, b in lines}
+    return (
+        paired_heads,
+        [i for i in head_ids if i not in paired_heads],
+        [j for j in base_ids if j not in paired_bases],
+    )
+
+
+def _closest_pairs(xs: Sequence[int], ys: Sequence[int]) -> list[tuple[int, int]]:
+    """Match ``min(len(xs), len(ys))`` elements of two sorted sequences in order so that
+    the total distance is smallest; returns index pairs ``(i, j)``."""
+    if len(xs) > len(ys):
+        return [(i, j) for j, i in _closest_pairs(ys, xs)]
+    # cost[i][j]: cheapest way to match all of xs[:i] within ys[:j].
+    cost = [[0] * (len(ys) + 1)] + [[_NO_MATCH] * (len(ys) + 1) for _ in xs]
+    for i in range(1, len(xs) + 1):
+        for j in range(i, len(ys) + 1):
+            take = cost[i - 1][j - 1] + abs(xs[i - 1] - ys[j - 1])
+            cost[i][j] = min(cost[i][j - 1], take)
+    pairs: list[tuple[int, int]] = []
+    i, j = len(xs), len(ys)
+    while i > 0:
+        if j > i and cost[i][j] == cost[i][j - 1]:
+            j -= 1
+        else:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+    return pairs[::-1]
+
+
+def _group(indices: Iterable[int], by: Callable[[int], _K]) -> dict[_K, list[int]]:
+    groups: dict[_K, list[int]] = defaultdict(list)
+    for i in indices:
+        groups[by(i)].append(i)
+    return groups
+
+
+_Position = tuple[str, int, int, str, str, str, str, str]
+
+
+def _position(record: EscapeRecord) -> _Position:
+    """Sort key: ``sort_findings`` order first, then every other field, so the result
+    does not depend on the order the records came in."""
+    r = record
+    return (r.path, r.line, r.column, r.message, r.function, r.kind, r.expression, r.package)
+
+
+def _order(finding: Finding) -> tuple[_Position, str]:
+    return _position(finding.record), finding.status

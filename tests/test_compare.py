@@ -1,0 +1,492 @@
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from escape_guard.compare import compare
+from escape_guard.diffmap import FileChange, LineMap, parse_diff
+from escape_guard.model import EscapeRecord, Finding, Identity, Kind, Status
+from tests.test_diffmap import git_diff
+
+NEW, INDIRECT, FIXED, UNCHANGED = Status.NEW, Status.INDIRECT, Status.FIXED, Status.UNCHANGED
+
+Files = Mapping[str, str]
+
+
+def escapes(
+    files: Files,
+    path: str,
+    needle: str,
+    *,
+    func: str,
+    kind: Kind = Kind.ESCAPE,
+    expr: str | None = None,
+) -> list[EscapeRecord]:
+    """One record per occurrence of ``needle`` in ``path``, where the compiler would put it."""
+    expression = needle if expr is None else expr
+    message = (
+        f"moved to heap: {expression}" if kind is Kind.MOVED else f"{expression} escapes to heap"
+    )
+    found = [
+        EscapeRecord(path, n, m.start() + 1, kind, expression, message, func, "example.com/a")
+        for n, text in enumerate(files[path].split("\n"), start=1)
+        for m in re.finditer(re.escape(needle), text)
+    ]
+    assert found, f"{needle!r} is not in {path}"
+    return found
+
+
+def run(
+    tmp_path: Path,
+    base_files: Files,
+    head_files: Files,
+    base: Sequence[EscapeRecord],
+    head: Sequence[EscapeRecord],
+) -> list[Finding]:
+    linemap = parse_diff(git_diff(tmp_path, base_files, head_files))
+    findings = compare(base, head, linemap)
+    assert_accounted(base, head, findings)
+    return findings
+
+
+def assert_accounted(
+    base: Iterable[EscapeRecord], head: Iterable[EscapeRecord], findings: Sequence[Finding]
+) -> None:
+    """Every heap record of both sides is in exactly one finding; nothing else is."""
+    base_heap = Counter(r for r in base if r.is_heap)
+    head_heap = Counter(r for r in head if r.is_heap)
+    from_head = Counter(f.record for f in findings if f.status is not FIXED)
+    fixed = Counter(f.record for f in findings if f.status is FIXED)
+    unchanged = sum(1 for f in findings if f.status is UNCHANGED)
+    assert from_head == head_heap
+    assert fixed <= base_heap
+    assert fixed.total() + unchanged == base_heap.total()
+
+
+def verdicts(findings: Iterable[Finding]) -> list[tuple[Status, str, int, str]]:
+    return [(f.status, f.record.path, f.record.line, f.record.expression) for f in findings]
+
+
+A = """package a
+
+type T struct{ n int }
+
+func F() *T {
+	p := &T{n: 1}
+	return p
+}
+
+func G(n int) []int {
+	return make([]int, n)
+}
+"""
+
+
+def a_escapes(files: Files, path: str = "a.go") -> list[EscapeRecord]:
+    return [
+        *escapes(files, path, "&T{n: 1}", func="F"),
+        *escapes(files, path, "make([]int, n)", func="G"),
+    ]
+
+
+def test_nothing_changed(tmp_path: Path) -> None:
+    files = {"a.go": A}
+    findings = run(tmp_path, files, files, a_escapes(files), a_escapes(files))
+
+    assert verdicts(findings) == [
+        (UNCHANGED, "a.go", 6, "&T{n: 1}"),
+        (UNCHANGED, "a.go", 11, "make([]int, n)"),
+    ]
+
+
+def test_lines_inserted_above_an_escape(tmp_path: Path) -> None:
+    head = {"a.go": A.replace("package a\n", "package a\n\n// Package a does things.\n// More.\n")}
+    findings = run(tmp_path, {"a.go": A}, head, a_escapes({"a.go": A}), a_escapes(head))
+
+    assert verdicts(findings) == [
+        (UNCHANGED, "a.go", 9, "&T{n: 1}"),
+        (UNCHANGED, "a.go", 14, "make([]int, n)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "reformatted",
+    [
+        "\tp := &T{n: 1} // a comment on the escaping line\n",
+        "\tvar p = &T{n: 1}\n",
+        "\tp :=\n\t\t&T{n: 1}\n",
+    ],
+)
+def test_reformatted_escaping_line_is_not_new(tmp_path: Path, reformatted: str) -> None:
+    head = {"a.go": A.replace("\tp := &T{n: 1}\n", reformatted)}
+    linemap = parse_diff(git_diff(tmp_path, {"a.go": A}, head))
+    head_records = a_escapes(head)
+    assert linemap.is_added("a.go", head_records[0].line)
+
+    findings = compare(a_escapes({"a.go": A}), head_records, linemap)
+
+    assert_accounted(a_escapes({"a.go": A}), head_records, findings)
+    assert {f.status for f in findings} == {UNCHANGED}
+
+
+def test_function_moved_within_the_file(tmp_path: Path) -> None:
+    f_body = A[A.index("func F") : A.index("func G")]
+    head = {"a.go": A.replace(f_body, "") + "\n" + f_body}
+    linemap = parse_diff(git_diff(tmp_path, {"a.go": A}, head))
+    assert linemap.added_lines("a.go"), "git shows the move as removed and added lines"
+
+    findings = compare(a_escapes({"a.go": A}), a_escapes(head), linemap)
+
+    assert verdicts(findings) == [
+        (UNCHANGED, "a.go", 6, "make([]int, n)"),
+        (UNCHANGED, "a.go", 10, "&T{n: 1}"),
+    ]
+
+
+def test_function_moved_into_another_file(tmp_path: Path) -> None:
+    g_body = A[A.index("func G") :]
+    head = {"a.go": A.replace(g_body, "").rstrip() + "\n", "g.go": "package a\n\n" + g_body}
+    base_records = a_escapes({"a.go": A})
+    head_records = [
+        *escapes(head, "a.go", "&T{n: 1}", func="F"),
+        *escapes(head, "g.go", "make([]int, n)", func="G"),
+    ]
+    findings = run(tmp_path, {"a.go": A}, head, base_records, head_records)
+
+    assert verdicts(findings) == [
+        (UNCHANGED, "a.go", 6, "&T{n: 1}"),
+        (UNCHANGED, "g.go", 4, "make([]int, n)"),
+    ]
+
+
+def test_function_moved_and_a_new_escape_added_in_the_same_function(tmp_path: Path) -> None:
+    g_body = A[A.index("func G") :]
+    g_head = g_body.replace("\treturn", "\t_ = make([]int, n)\n\treturn")
+    head = {"a.go": A.replace(g_body, "").rstrip() + "\n", "g.go": "package a\n\n" + g_head}
+    base_records = a_escapes({"a.go": A})
+    head_records = [
+        *escapes(head, "a.go", "&T{n: 1}", func="F"),
+        *escapes(head, "g.go", "make([]int, n)", func="G"),
+    ]
+    findings = run(tmp_path, {"a.go": A}, head, base_records, head_records)
+
+    assert sorted(f.status for f in findings if f.record.path == "g.go") == [NEW, UNCHANGED]
+
+
+@pytest.mark.parametrize(
+    ("new_name", "head_text"),
+    [
+        ("b.go", A),  # similarity index 100%
+        ("sub/b.go", A),
+        ("b.go", "// Copyright line.\n\n" + A),  # renamed and edited
+        ("b.go", A.replace("\tp := &T{n: 1}\n", "\tvar p = &T{n: 1}\n")),
+    ],
+)
+def test_renamed_file(tmp_path: Path, new_name: str, head_text: str) -> None:
+    head = {new_name: head_text}
+    linemap = parse_diff(git_diff(tmp_path, {"a.go": A}, head))
+    assert linemap.renamed == {"a.go": new_name}
+
+    findings = compare(a_escapes({"a.go": A}), a_escapes(head, new_name), linemap)
+
+    assert {f.status for f in findings} == {UNCHANGED}
+    assert {f.record.path for f in findings} == {new_name}
+
+
+def test_rename_git_does_not_detect_is_a_move(tmp_path: Path) -> None:
+    rewritten = "package a\n\n" + "\n".join(f"// note {n}" for n in range(30)) + "\n" + A[11:]
+    head = {"b.go": rewritten}
+    linemap = parse_diff(git_diff(tmp_path, {"a.go": A}, head))
+    assert linemap.renamed == {}
+    assert linemap.deleted_paths == {"a.go"}
+
+    findings = compare(a_escapes({"a.go": A}), a_escapes(head, "b.go"), linemap)
+
+    assert {f.status for f in findings} == {UNCHANGED}
+
+
+def test_deleted_file_escapes_are_fixed(tmp_path: Path) -> None:
+    b = "package a\n\nfunc H() any {\n\tx := 1\n\treturn &x\n}\n"
+    base_files = {"a.go": A, "b.go": b}
+    base_records = [
+        *a_escapes(base_files),
+        *escapes(base_files, "b.go", "x :=", func="H", kind=Kind.MOVED, expr="x"),
+    ]
+    findings = run(tmp_path, base_files, {"a.go": A}, base_records, a_escapes({"a.go": A}))
+
+    assert verdicts(findings) == [
+        (UNCHANGED, "a.go", 6, "&T{n: 1}"),
+        (UNCHANGED, "a.go", 11, "make([]int, n)"),
+        (FIXED, "b.go", 4, "x"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "new_line"),
+    [
+        ("\tp := &T{n: 1}\n\tq := &T{n: 1}\n\t_ = q\n", 7),  # copy added below
+        ("\tq := &T{n: 1}\n\t_ = q\n\tp := &T{n: 1}\n", 6),  # copy added above
+    ],
+)
+def test_second_identical_escape_in_a_function_is_new(
+    tmp_path: Path, body: str, new_line: int
+) -> None:
+    head = {"a.go": A.replace("\tp := &T{n: 1}\n", body)}
+    base_records = a_escapes({"a.go": A})
+    head_records = a_escapes(head)
+    assert len({(r.path, r.function, r.kind, r.expression) for r in head_records[:2]}) == 1
+    findings = run(tmp_path, {"a.go": A}, head, base_records, head_records)
+
+    assert [(s, line) for s, _, line, _ in verdicts(findings) if s is not UNCHANGED] == [
+        (NEW, new_line)
+    ]
+    assert sum(f.status is UNCHANGED for f in findings) == 2
+
+
+def test_fixed_escape(tmp_path: Path) -> None:
+    head = {"a.go": A.replace("return make([]int, n)", "return nil")}
+    head_records = escapes(head, "a.go", "&T{n: 1}", func="F")
+    findings = run(tmp_path, {"a.go": A}, head, a_escapes({"a.go": A}), head_records)
+
+    assert verdicts(findings) == [
+        (UNCHANGED, "a.go", 6, "&T{n: 1}"),
+        (FIXED, "a.go", 11, "make([]int, n)"),  # the base line
+    ]
+
+
+def test_fixed_escape_reports_the_base_position_after_a_shift(tmp_path: Path) -> None:
+    head = {"a.go": A.replace("package a\n", "package a\n\n// x\n").replace("&T{n: 1}", "T{n: 1}")}
+    base_records = a_escapes({"a.go": A})
+    head_records = escapes(head, "a.go", "make([]int, n)", func="G")
+    findings = run(tmp_path, {"a.go": A}, head, base_records, head_records)
+
+    assert verdicts(findings) == [
+        (FIXED, "a.go", 6, "&T{n: 1}"),
+        (UNCHANGED, "a.go", 13, "make([]int, n)"),
+    ]
+
+
+def test_indirect_escape_on_an_unchanged_line(tmp_path: Path) -> None:
+    # The change is in F; G's parameter now escapes (say, through a callee that changed).
+    head = {"a.go": A.replace("return p\n", "return p // callers keep it\n")}
+    head_records = [
+        *a_escapes(head),
+        *escapes(head, "a.go", "G(n int)", func="G", kind=Kind.MOVED, expr="n"),
+    ]
+    findings = run(tmp_path, {"a.go": A}, head, a_escapes({"a.go": A}), head_records)
+
+    assert verdicts(findings) == [
+        (UNCHANGED, "a.go", 6, "&T{n: 1}"),
+        (INDIRECT, "a.go", 10, "n"),
+        (UNCHANGED, "a.go", 11, "make([]int, n)"),
+    ]
+
+
+def test_brand_new_file(tmp_path: Path) -> None:
+    b = "package a\n\nfunc H() (any, []byte) {\n\tx := 1\n\treturn &x, make([]byte, 9<<20)\n}\n"
+    head = {"a.go": A, "b.go": b}
+    head_records = [
+        *a_escapes(head),
+        *escapes(head, "b.go", "x :=", func="H", kind=Kind.MOVED, expr="x"),
+        *escapes(head, "b.go", "make([]byte, 9<<20)", func="H"),
+    ]
+    findings = run(tmp_path, {"a.go": A}, head, a_escapes({"a.go": A}), head_records)
+
+    assert [v for v in verdicts(findings) if v[1] == "b.go"] == [
+        (NEW, "b.go", 4, "x"),
+        (NEW, "b.go", 5, "make([]byte, 9<<20)"),
+    ]
+
+
+LOG = """package a
+
+func P(a, b int) {
+	log(a)
+	log(b)
+}
+"""
+
+
+def test_edited_line_keeps_its_escape_next_to_an_indirect_one(tmp_path: Path) -> None:
+    """The extra copy of an identity sits on an unchanged line: it is the indirect one,
+    and the edited line that had the escape before is not new."""
+    head = {"a.go": LOG.replace("log(a)", "log(a + 0)")}
+    base_records = escapes({"a.go": LOG}, "a.go", "log(a)", func="P", expr="... argument")
+    head_records = [
+        *escapes(head, "a.go", "log(a + 0)", func="P", expr="... argument"),
+        *escapes(head, "a.go", "log(b)", func="P", expr="... argument"),
+    ]
+    findings = run(tmp_path, {"a.go": LOG}, head, base_records, head_records)
+
+    assert [(s, line) for s, _, line, _ in verdicts(findings)] == [(UNCHANGED, 4), (INDIRECT, 5)]
+
+
+def test_one_new_and_one_indirect_copy(tmp_path: Path) -> None:
+    head = {"a.go": LOG.replace("\tlog(b)\n", "\tlog(b)\n\tlog(a)\n")}
+    head_records = [
+        *escapes(head, "a.go", "log(a)", func="P", expr="... argument"),
+        *escapes(head, "a.go", "log(b)", func="P", expr="... argument"),
+    ]
+    findings = run(tmp_path, {"a.go": LOG}, head, [], head_records)
+
+    assert [(s, line) for s, _, line, _ in verdicts(findings)] == [
+        (INDIRECT, 4),
+        (INDIRECT, 5),
+        (NEW, 6),
+    ]
+
+
+def test_same_column_pairs_first_on_an_unchanged_line(tmp_path: Path) -> None:
+    two = A.replace("\tp := &T{n: 1}\n", "\tp, q := &T{n: 1}, &T{n: 1}\n\t_ = q\n")
+    head = {"a.go": two.replace("return p\n", "return p // x\n")}
+    base_records = escapes({"a.go": two}, "a.go", "&T{n: 1}", func="F")[1:]  # only q's
+    head_records = escapes(head, "a.go", "&T{n: 1}", func="F")
+    findings = run(tmp_path, {"a.go": two}, head, base_records, head_records)
+
+    assert [(f.status, f.record.column) for f in findings] == [(INDIRECT, 10), (UNCHANGED, 20)]
+
+
+def test_only_heap_records_take_part(tmp_path: Path) -> None:
+    files = {"a.go": A}
+    noise = [
+        EscapeRecord("a.go", 10, 8, Kind.LEAKING_PARAM, "n", "leaking param: n", "G"),
+        EscapeRecord("a.go", 6, 7, Kind.NO_ESCAPE, "&T{n: 1}", "&T{n: 1} does not escape", "F"),
+        EscapeRecord("a.go", 5, 6, Kind.INLINING, "F", "can inline F", "F"),
+        EscapeRecord("a.go", 7, 2, Kind.OTHER, "", "devirtualizing x", "F"),
+    ]
+    findings = run(tmp_path, files, files, a_escapes(files) + noise[:2], a_escapes(files) + noise)
+
+    assert all(f.record.is_heap for f in findings)
+    assert len(findings) == 2
+
+
+# Pure cases: one file edited in place (no line shifts), records by line.
+@pytest.mark.parametrize(
+    ("base_lines", "head_lines", "added", "expected"),
+    [
+        ([10], [10], [], [(UNCHANGED, 10)]),
+        ([10], [10], [10], [(UNCHANGED, 10)]),
+        ([], [10], [10], [(NEW, 10)]),
+        ([], [10], [], [(INDIRECT, 10)]),
+        ([10], [], [10], [(FIXED, 10)]),
+        ([10], [], [], [(FIXED, 10)]),
+        ([10], [10, 11], [11], [(UNCHANGED, 10), (NEW, 11)]),
+        ([10], [10, 11], [10, 11], [(UNCHANGED, 10), (NEW, 11)]),
+        ([11], [10, 11], [10, 11], [(NEW, 10), (UNCHANGED, 11)]),
+        ([10, 20], [19], [19], [(FIXED, 10), (UNCHANGED, 19)]),
+        ([10, 20], [11], [11], [(UNCHANGED, 11), (FIXED, 20)]),
+        ([10], [10, 30], [10], [(UNCHANGED, 10), (INDIRECT, 30)]),
+        ([10], [30], [10, 30], [(UNCHANGED, 30)]),
+        # Multisets: the escape left line 10 (still there, unedited) and one appeared on
+        # added line 30 of the same function: the count did not grow, nothing is new.
+        ([10], [30], [30], [(UNCHANGED, 30)]),
+        ([10, 11, 12], [10, 11, 12], [], [(UNCHANGED, 10), (UNCHANGED, 11), (UNCHANGED, 12)]),
+        ([10, 11, 12], [11], [], [(FIXED, 10), (UNCHANGED, 11), (FIXED, 12)]),
+        ([5], [5, 6, 7], [6, 7], [(UNCHANGED, 5), (NEW, 6), (NEW, 7)]),
+        ([5], [5, 6, 7], [7], [(UNCHANGED, 5), (INDIRECT, 6), (NEW, 7)]),
+    ],
+)
+def test_multiset_pairing(
+    base_lines: list[int],
+    head_lines: list[int],
+    added: list[int],
+    expected: list[tuple[Status, int]],
+) -> None:
+    linemap = LineMap((FileChange("a.go", "a.go", added=frozenset(added)),))
+    base = [_rec("a.go", n) for n in base_lines]
+    head = [_rec("a.go", n) for n in head_lines]
+
+    findings = compare(base, head, linemap)
+
+    assert_accounted(base, head, findings)
+    assert [(f.status, f.record.line) for f in findings] == expected
+
+
+def _rec(path: str, line: int, *, func: str = "F", expr: str = "&T{}") -> EscapeRecord:
+    return EscapeRecord(path, line, 7, Kind.ESCAPE, expr, f"{expr} escapes to heap", func)
+
+
+def test_moves_need_a_known_function() -> None:
+    linemap = LineMap(
+        (FileChange("old.go", None), FileChange(None, "new.go", added=frozenset({3, 4})))
+    )
+    base = [_rec("old.go", 3, func=""), _rec("old.go", 4, func="F")]
+    head = [_rec("new.go", 3, func=""), _rec("new.go", 4, func="F")]
+
+    findings = compare(base, head, linemap)
+
+    assert_accounted(base, head, findings)
+    assert [(f.status, f.record.path, f.record.line, f.record.function) for f in findings] == [
+        (NEW, "new.go", 3, ""),
+        (UNCHANGED, "new.go", 4, "F"),
+        (FIXED, "old.go", 3, ""),
+    ]
+
+
+def test_moves_pair_each_copy_once() -> None:
+    linemap = LineMap((FileChange(None, "new.go", added=frozenset({1, 2, 3})),))
+    base = [_rec("old.go", 8)]
+    head = [_rec("new.go", 1), _rec("new.go", 2), _rec("new.go", 3)]
+
+    findings = compare(base, head, linemap)
+
+    assert_accounted(base, head, findings)
+    assert [(f.status, f.record.line) for f in findings] == [(UNCHANGED, 1), (NEW, 2), (NEW, 3)]
+
+
+def test_records_outside_the_repository_pair_by_position() -> None:
+    goroot = "/usr/local/go/src/slices/sort.go"
+    base = [_rec(goroot, 40), _rec("", 1, func="(*T).M")]
+    head = [_rec(goroot, 40), _rec(goroot, 41), _rec("", 1, func="(*T).M")]
+
+    findings = compare(base, head, LineMap())
+
+    assert [(f.status, f.record.path, f.record.line) for f in findings] == [
+        (UNCHANGED, "", 1),
+        (UNCHANGED, goroot, 40),
+        (INDIRECT, goroot, 41),
+    ]
+
+
+def test_custom_identity_key() -> None:
+    def folded(record: EscapeRecord, *, path: str | None = None) -> Identity:
+        expression = re.sub(r"\d+", "#", record.expression)
+        return Identity(
+            record.path if path is None else path, record.function, record.kind, expression
+        )
+
+    base = [_rec("a.go", 5, expr=".autotmp_3")]
+    head = [_rec("a.go", 5, expr=".autotmp_7")]
+
+    assert [f.status for f in compare(base, head, LineMap())] == [FIXED, INDIRECT]
+    assert [f.status for f in compare(base, head, LineMap(), key=folded)] == [UNCHANGED]
+
+
+def test_output_is_sorted_and_independent_of_input_order(tmp_path: Path) -> None:
+    head_files = {"a.go": A.replace("\tp := &T{n: 1}\n", "\tp := &T{n: 1}\n\tq := &T{n: 1}\n")}
+    head_files["b.go"] = "package a\n\nfunc H() any { x := 1; return &x }\n"
+    linemap = parse_diff(git_diff(tmp_path, {"a.go": A}, head_files))
+    base = a_escapes({"a.go": A})
+    head = [
+        *a_escapes(head_files),
+        *escapes(head_files, "b.go", "x :=", func="H", kind=Kind.MOVED, expr="x"),
+    ]
+    expected = compare(base, head, linemap)
+    keys = [(f.record.path, f.record.line, f.record.column) for f in expected]
+    assert keys == sorted(keys)
+
+    rng = random.Random(7)
+    for _ in range(10):
+        shuffled_base, shuffled_head = list(base), list(head)
+        rng.shuffle(shuffled_base)
+        rng.shuffle(shuffled_head)
+        assert compare(iter(shuffled_base), iter(shuffled_head), linemap) == expected
+
+
+def test_empty_inputs() -> None:
+    assert compare([], [], LineMap()) == []
