@@ -116,7 +116,7 @@ def _pair_same_lines(
         for i, same in candidates.items():
             column = heads[i].record.column
             free = [j for j in same if j not in taken and i not in pairs]
-            free = [j for j in free if bases[j].record.column == column or not exact]
+            free = [j for j in free if not exact or bases[j].record.column == column]
             if free:
                 pairs[i] = min(free, key=lambda j: abs(bases[j].record.column - column))
                 taken.add(pairs[i])
@@ -174,15 +174,15 @@ def _nearest(
 
     Returns the paired head indices, the head indices left and the base indices left.
     """
-    lines = _closest_pairs(
+    matched = _closest_pairs(
         [heads[i].record.line for i in head_ids], [bases[j].record.line for j in base_ids]
     )
-    paired_heads = [head_ids[a] for a, _ in lines]
-    paired_bases = {base_ids[b] for _, b in lines}
+    head_taken = {head_ids[a] for a, _ in matched}
+    base_taken = {base_ids[b] for _, b in matched}
     return (
-        paired_heads,
-        [i for i in head_ids if i not in paired_heads],
-        [j for j in base_ids if j not in paired_bases],
+        [i for i in head_ids if i in head_taken],
+        [i for i in head_ids if i not in head_taken],
+        [j for j in base_ids if j not in base_taken],
     )
 
 
