@@ -89,6 +89,14 @@ MAKE_RETURNED = (
     "  from return b (return) at ./more.go:29:2",
 )
 
+APPEND_RETURNED = (
+    "flow: out ← &{storage for append(out, xs...)}:",
+    "  from append(out, xs...) (spill) at ./more.go:34:14",
+    "  from out = append(out, xs...) (assign) at ./more.go:34:6",
+    "flow: ~r0 ← out:",
+    "  from return out (return) at ./more.go:35:2",
+)
+
 
 @pytest.mark.parametrize(
     ("kind", "expression", "explanation", "expected"),
@@ -118,10 +126,21 @@ MAKE_RETURNED = (
             "cannot see through interface methods and function values)",
         ),
         (Kind.MOVED, "q", SEND, "The address of `q` is sent on a channel"),
-        (Kind.MOVED, "y", FIELD, "stored in `s.p`, which outlives the call"),
+        (
+            Kind.MOVED,
+            "y",
+            FIELD,
+            "The address of `y` is stored in `s.p` (reachable after the call returns)",
+        ),
         (Kind.ESCAPE, "x", TO_INTERFACE_GLOBAL, "`x` is converted to an interface value"),
         (Kind.ESCAPE, "x", INTERFACE_CONVERTED_OLD, "`x` is converted to an interface value"),
         (Kind.ESCAPE, "make([]byte, n)", MAKE_RETURNED, "`make([]byte, n)` is returned"),
+        (
+            Kind.ESCAPE,
+            "append",
+            APPEND_RETURNED,
+            "The backing array that `append` allocates is returned, so it must outlive the call.",
+        ),
     ],
 )
 def test_hint_from_explanation(

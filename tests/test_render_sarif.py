@@ -173,3 +173,9 @@ def test_notes_become_tool_notifications() -> None:
         {"level": "note", "message": {"text": "no Go files changed: nothing was built"}}
     ]
     assert run["results"] == []
+
+
+def test_paths_are_uri_references() -> None:
+    [result] = sarif(report(finding(path="dir with space/ü#1.go")))["runs"][0]["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "dir%20with%20space/%C3%BC%231.go"

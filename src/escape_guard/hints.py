@@ -87,6 +87,8 @@ class _Context(NamedTuple):
 
     @property
     def subject(self) -> str:
+        if self.record.expression == "append":  # Go 1.25+: "append escapes to heap"
+            return f"The backing array that {self.code('append')} allocates"
         return self.code(self.record.expression or "this value")
 
     @property
@@ -205,7 +207,7 @@ def _stored(c: _Context) -> str:
     target = targets[-1]
     if _IDENT.match(target):
         return c.outlives(f"stored in the package-level variable {c.code(target)}")
-    return c.outlives(f"stored in {c.code(target)}, which outlives the call")
+    return c.outlives(f"stored in {c.code(target)} (reachable after the call returns)")
 
 
 def _guess_moved(c: _Context) -> str:

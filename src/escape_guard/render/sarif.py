@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections import Counter
 from typing import Any
+from urllib.parse import quote
 
 from escape_guard import __version__
 from escape_guard.hints import hint
@@ -188,7 +189,8 @@ def _message(finding: Finding) -> str:
 
 def _location(finding: Finding) -> dict[str, Any]:
     record = finding.record
-    physical: dict[str, Any] = {"artifactLocation": {"uri": record.path, "uriBaseId": SRCROOT}}
+    uri = quote(record.path, safe="/")  # a URI reference: "a b.go" is "a%20b.go"
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": SRCROOT}}
     if record.line >= 1:
         region: dict[str, int] = {"startLine": record.line}
         if record.column >= 1:
