@@ -132,11 +132,11 @@ def _parts(report: Report) -> list[_Part]:
     return [
         f"### {headline(report)}",
         _table(report),
-        _List("**New** — these fail the check:\n\n", _items(report.new), priority=2),
-        _List(f"{opening}{_INDIRECT_INTRO}\n\n", _items(report.indirect), closing, priority=5),
-        _List("**Removed** 🎉 — these no longer allocate:\n\n", _items(report.fixed), priority=4),
-        _List("**Accepted:**\n\n", _items(report.accepted), priority=3),
-        _List("**Notes:**\n\n", [f"- {text(note)}" for note in report.notes], priority=1),
+        _List("**New** — these fail the check:\n\n", _items(report.new), priority=1),
+        _List(f"{opening}{_INDIRECT_INTRO}\n\n", _items(report.indirect), closing, priority=4),
+        _List("**Removed** 🎉 — these no longer allocate:\n\n", _items(report.fixed), priority=3),
+        _List("**Accepted:**\n\n", _items(report.accepted), priority=2),
+        _List("**Notes:**\n\n", [f"- {text(note)}" for note in report.notes], priority=0),
         _provenance(report),
         _timings(report),
     ]
