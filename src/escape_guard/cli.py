@@ -34,20 +34,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--repo", default=".", help="the Go repository (default: .)")
     diff.add_argument("--base", required=True, help="the branch or commit the change is based on")
-    diff.add_argument("--head", help="the changed revision (default: HEAD, or the working tree "
-                      "when it has uncommitted changes)")
-    diff.add_argument("--packages", action="append", metavar="PATTERN",
-                      help="package pattern relative to the repository root, e.g. ./... "
-                      "(repeatable or comma-separated; default from config, else ./...)")
+    diff.add_argument(
+        "--head",
+        help="the changed revision (default: HEAD, or the working tree "
+        "when it has uncommitted changes)",
+    )
+    diff.add_argument(
+        "--packages",
+        action="append",
+        metavar="PATTERN",
+        help="package pattern relative to the repository root, e.g. ./... "
+        "(repeatable or comma-separated; default from config, else ./...)",
+    )
     diff.add_argument("--tags", help="comma-separated build tags")
     diff.add_argument("--format", choices=sorted(RENDERERS), default="text")
     diff.add_argument("--output", metavar="FILE", help="write the report to FILE, not stdout")
-    diff.add_argument("--explain", action="store_true",
-                      help="build with -m=2 and show why each escape happens")
-    diff.add_argument("--config", metavar="FILE",
-                      help="configuration file (default: .escape-guard.yml at the repo root)")
-    diff.add_argument("--fail-on", choices=FAIL_ON,
-                      help="which findings make the exit code 1 (default: new)")
+    diff.add_argument(
+        "--explain", action="store_true", help="build with -m=2 and show why each escape happens"
+    )
+    diff.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (default: .escape-guard.yml at the repo root)",
+    )
+    diff.add_argument(
+        "--fail-on", choices=FAIL_ON, help="which findings make the exit code 1 (default: new)"
+    )
     return parser
 
 
@@ -74,14 +86,18 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def _diff(args: argparse.Namespace) -> ExitCode:
     config = load_config(os.path.abspath(args.repo), args.config).with_overrides(
-        packages=_split(args.packages), tags=_split([args.tags] if args.tags else None),
-        fail_on=args.fail_on)
-    options = DiffOptions(repo=args.repo, base=args.base, head=args.head, config=config,
-                          explain=args.explain)
+        packages=_split(args.packages),
+        tags=_split([args.tags] if args.tags else None),
+        fail_on=args.fail_on,
+    )
+    options = DiffOptions(
+        repo=args.repo, base=args.base, head=args.head, config=config, explain=args.explain
+    )
     progress = _progress if sys.stderr.isatty() else None
     report = run_diff(options, progress=progress)
-    for note in report.notes:
-        print(f"escape-guard: {note}", file=sys.stderr)
+    if args.format != "text" or args.output:  # the text report shows its notes itself
+        for note in report.notes:
+            print(f"escape-guard: {note}", file=sys.stderr)
     _write(RENDERERS[args.format](report), args.output)
     return exit_code(report, config.fail_on)
 

@@ -45,10 +45,12 @@ class Accept:
     reason: str = ""
 
     def matches(self, record: EscapeRecord) -> bool:
-        return (matches(record.path, self.path)
-                and fnmatch.fnmatchcase(record.function, self.function)
-                and fnmatch.fnmatchcase(record.expression, self.expression)
-                and (self.kind == "*" or self.kind == record.kind.value))
+        return (
+            matches(record.path, self.path)
+            and fnmatch.fnmatchcase(record.function, self.function)
+            and fnmatch.fnmatchcase(record.expression, self.expression)
+            and self.kind in ("*", record.kind.value)
+        )
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Config:
 
 
 def load(repo_root: str, explicit: str | None = None) -> Config:
-    """The configuration given by ``--config``, else ``.escape-guard.yml`` at the root, else defaults."""
+    """``--config``, else ``.escape-guard.yml`` at the root, else the defaults."""
     path = explicit or os.path.join(repo_root, FILE_NAME)
     if not os.path.isfile(path):
         if explicit:
@@ -106,11 +108,15 @@ def parse(data: object, *, source: str) -> Config:
     known = {"packages", "tags", "ignore", "report", "fail-on", "accept"}
     for key in data:
         if key not in known:
-            raise UsageError(f"{source}: unknown key {key!r} (known keys: {', '.join(sorted(known))})")
+            raise UsageError(
+                f"{source}: unknown key {key!r} (known keys: {', '.join(sorted(known))})"
+            )
     report = _strings(data, "report", source) or REPORTABLE
     for kind in report:
         if kind not in REPORTABLE:
-            raise UsageError(f"{source}: report: {kind!r} is not a kind (use {' or '.join(REPORTABLE)})")
+            raise UsageError(
+                f"{source}: report: {kind!r} is not a kind (use {' or '.join(REPORTABLE)})"
+            )
     fail_on = data.get("fail-on", "new")
     if fail_on not in FAIL_ON:
         raise UsageError(f"{source}: fail-on: must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
@@ -120,7 +126,9 @@ def parse(data: object, *, source: str) -> Config:
         ignore=_strings(data, "ignore", source),
         report=report,
         fail_on=str(fail_on),
-        accept=tuple(_accept(item, i, source) for i, item in enumerate(_list(data, "accept", source))),
+        accept=tuple(
+            _accept(item, i, source) for i, item in enumerate(_list(data, "accept", source))
+        ),
         source=source,
     )
 
@@ -138,7 +146,9 @@ def _strings(data: Mapping[str, object], key: str, source: str) -> tuple[str, ..
     items = _list(data, key, source)
     for item in items:
         if not isinstance(item, str) or not item:
-            raise UsageError(f"{source}: {key}: every entry must be a non-empty string, got {item!r}")
+            raise UsageError(
+                f"{source}: {key}: every entry must be a non-empty string, got {item!r}"
+            )
     return tuple(str(item) for item in items)
 
 
@@ -151,7 +161,9 @@ def _accept(item: object, index: int, source: str) -> Accept:
         raise UsageError(f"{where}: expected a mapping with keys {', '.join(_ACCEPT_KEYS)}")
     for key, value in item.items():
         if key not in _ACCEPT_KEYS:
-            raise UsageError(f"{where}: unknown key {key!r} (known keys: {', '.join(_ACCEPT_KEYS)})")
+            raise UsageError(
+                f"{where}: unknown key {key!r} (known keys: {', '.join(_ACCEPT_KEYS)})"
+            )
         if not isinstance(value, str):
             raise UsageError(f"{where}.{key}: expected a string, got {type(value).__name__}")
     if "path" not in item:
@@ -160,5 +172,3 @@ def _accept(item: object, index: int, source: str) -> Accept:
     if kind not in (*REPORTABLE, "*"):
         raise UsageError(f"{where}.kind: must be {' or '.join(REPORTABLE)}, not {kind!r}")
     return Accept(**{k: str(v) for k, v in item.items()})
-
-

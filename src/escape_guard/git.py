@@ -54,21 +54,27 @@ class Git:
 
     def run(self, *args: str, check: bool = True) -> Completed:
         try:
-            return run(["git", "-C", self.root, "-c", "core.quotepath=off", *args], env=self.env,
-                       check=check)
+            return run(
+                ["git", "-C", self.root, "-c", "core.quotepath=off", *args],
+                env=self.env,
+                check=check,
+            )
         except ProcessFailed as exc:
             raise GitError(exc.message) from exc
 
     def resolve(self, rev: str) -> str:
         """The commit SHA ``rev`` names; GitError with a hint when it names none."""
-        result = self.run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
-                          check=False)
+        result = self.run(
+            "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False
+        )
         if result.returncode == 0:
             return result.stdout.strip()
         hint = ""
         if self.is_shallow():
-            hint = (" — this clone is shallow, so the commit may simply be missing: "
-                    "fetch more history (git fetch --unshallow, or fetch-depth: 0 in actions/checkout)")
+            hint = (
+                " — this clone is shallow, so the commit may simply be missing: "
+                "fetch more history (git fetch --unshallow, or fetch-depth: 0 in actions/checkout)"
+            )
         elif "/" not in rev and rev not in ("HEAD",):
             hint = f" (if it is a remote branch, try origin/{rev})"
         raise GitError(f"unknown revision '{rev}' in {self.root}{hint}")

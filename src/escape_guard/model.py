@@ -75,6 +75,14 @@ class Finding(NamedTuple):
     status: Status
     reason: str = ""  # why accepted or ignored
     source: str = ""  # the source line the record points at (head side; base side for fixed)
+    # The changed head line that introduces the escape, where a review comment goes.
+    # 0: the record's own line. Differs when the compiler reports an unchanged line
+    # (a variable's declaration) but the change that makes it escape is further down.
+    anchor: int = 0
+
+    @property
+    def anchor_line(self) -> int:
+        return self.anchor or self.record.line
 
 
 class Revision(NamedTuple):
@@ -116,5 +124,6 @@ class Report(NamedTuple):
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Stable presentation order: by path, line, column, message."""
-    return sorted(findings, key=lambda f: (f.record.path, f.record.line, f.record.column,
-                                           f.record.message))
+    return sorted(
+        findings, key=lambda f: (f.record.path, f.record.line, f.record.column, f.record.message)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -13,12 +14,12 @@ from typing import NamedTuple
 from escape_guard.build import BuildSpec, RevisionBuild, build_revision, go_version
 from escape_guard.compare import compare
 from escape_guard.config import Config
-from escape_guard.diffmap import LineMap, parse_diff
+from escape_guard.diffmap import LineMap, go_files_changed, parse_diff
 from escape_guard.errors import GitError
 from escape_guard.functions import FunctionIndex, function_index
 from escape_guard.git import Git
 from escape_guard.model import EscapeRecord, Finding, Report, Revision, Status
-from escape_guard.normalize import PathResolver, normalize
+from escape_guard.normalize import PathResolver, identity, normalize
 from escape_guard.suppress import suppression
 
 
@@ -67,12 +68,16 @@ def resolve_revisions(git: Git, base: str, head: str | None) -> Revisions:
         snapshot = git.snapshot()
         if snapshot:
             head_rev = Revision("working tree", snapshot)
-            notes.append("comparing the working tree, including uncommitted changes to "
-                         "tracked files, as the head (pass --head HEAD to compare commits only)")
+            notes.append(
+                "comparing the working tree, including uncommitted changes to "
+                "tracked files, as the head (pass --head HEAD to compare commits only)"
+            )
             untracked = git.untracked("*.go")
             if untracked:
-                notes.append(f"{len(untracked)} untracked .go file(s) are not part of the "
-                             f"comparison (e.g. {untracked[0]}); git add them to include them")
+                notes.append(
+                    f"{len(untracked)} untracked .go file(s) are not part of the "
+                    f"comparison (e.g. {untracked[0]}); git add them to include them"
+                )
         else:
             head_rev = Revision("HEAD", git.resolve("HEAD"))
     else:
@@ -86,16 +91,16 @@ def resolve_revisions(git: Git, base: str, head: str | None) -> Revisions:
 
 
 class Analysis(NamedTuple):
-    """Normalized heap records of one revision and the source lines they point at."""
+    """Normalized heap records of one revision and the source files they point at."""
 
     records: list[EscapeRecord]
-    sources: dict[str, list[str]]
+    sources: _SourceCache
 
 
 def analyze(git: Git, sha: str, spec: BuildSpec, *, label: str) -> Analysis:
     """Check out, build, normalize; the worktree is gone when this returns."""
     with git.worktree(sha, label=label) as root:
-        built = build_revision(root, spec, label=f"{label} ({sha[:12]})")
+        built = build_revision(root, spec, label=f"{label} revision {sha[:12]}")
         return _normalized(root, built)
 
 
@@ -111,7 +116,7 @@ def _normalized(root: str, built: RevisionBuild) -> Analysis:
             if key not in seen:  # the compiler repeats some lines verbatim
                 seen.add(key)
                 records.append(record)
-    return Analysis(records, sources.lines)
+    return Analysis(records, sources)
 
 
 class _SourceCache:
@@ -144,21 +149,28 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
         revs = resolve_revisions(git, options.base, options.head)
         linemap = parse_diff(git.diff(revs.merge_base, revs.head.sha))
     notes = list(revs.notes)
-    report = Report(revs.base, revs.head, revs.merge_base, (), packages=config.packages,
-                    notes=tuple(notes))
-    if not any(p.endswith(".go") for p in linemap.changed_paths | linemap.deleted_paths):
+    report = Report(
+        revs.base, revs.head, revs.merge_base, (), packages=config.packages, notes=tuple(notes)
+    )
+    if not go_files_changed(linemap):
         notes.append("no Go files changed: nothing was built")
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
-    spec = BuildSpec(patterns=config.packages, tags=config.tags, explain=options.explain,
-                     env=options.env)
+    spec = BuildSpec(
+        patterns=config.packages, tags=config.tags, explain=options.explain, env=options.env
+    )
     with timer.phase("build"):
         version = go_version(options.env, cwd=git.root)
         base, head = _build_both(git, revs, spec)
     with timer.phase("compare"):
-        findings = compare(base.records, head.records, linemap)
+        findings = compare(base.records, head.records, linemap, key=identity)
+        findings = [_attribute(f, linemap, head.sources) for f in findings]
         findings = [_verdict(f, config, head.sources, base.sources) for f in findings]
-    return report._replace(findings=tuple(findings), go_version=version,
-                           timings=tuple(timer.phases), notes=tuple(notes))
+    return report._replace(
+        findings=tuple(findings),
+        go_version=version,
+        timings=tuple(timer.phases),
+        notes=tuple(notes),
+    )
 
 
 def _build_both(git: Git, revs: Revisions, spec: BuildSpec) -> tuple[Analysis, Analysis]:
@@ -169,10 +181,51 @@ def _build_both(git: Git, revs: Revisions, spec: BuildSpec) -> tuple[Analysis, A
         return base.result(), head.result()
 
 
-def _verdict(finding: Finding, config: Config, head_src: Mapping[str, Sequence[str]],
-             base_src: Mapping[str, Sequence[str]]) -> Finding:
+def _attribute(finding: Finding, linemap: LineMap, head: _SourceCache) -> Finding:
+    """Blame an escape on an unchanged line on the change in its own function.
+
+    The compiler reports ``moved to heap: x`` at x's declaration; when that line is
+    unchanged but an added line of the same function takes x's address, that change
+    is what makes x escape: the finding is new, anchored on the added line. The
+    evidence is the -m=2 flow when there is one, else the variable's name on an
+    added line of the function. Without evidence the finding stays indirect.
+    """
     record = finding.record
-    lines = (base_src if finding.status is Status.FIXED else head_src).get(record.path, ())
+    if finding.status is not Status.INDIRECT or not record.function:
+        return finding
+    added = [
+        line
+        for line in sorted(linemap.added_lines(record.path))
+        if head.function_at(record.path, line) == record.function
+    ]
+    cause = _cause(record, added, head.read(record.path))
+    return finding._replace(status=Status.NEW, anchor=cause) if cause else finding
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
+
+
+def _cause(record: EscapeRecord, added: Sequence[int], lines: Sequence[str]) -> int:
+    if record.explanation:
+        suffix = f"{record.path}:"
+        for step in record.explanation:
+            _, sep, position = step.rpartition(" at ")
+            line = position.split(suffix, 1)[1].split(":", 1)[0] if suffix in position else ""
+            if sep and line.isdigit() and int(line) in added:
+                return int(line)
+        return 0
+    if not _IDENTIFIER.match(record.expression):
+        return 0
+    word = re.compile(rf"\b{re.escape(record.expression)}\b")
+    for number in added:
+        if 0 < number <= len(lines) and word.search(lines[number - 1].split("//", 1)[0]):
+            return number
+    return 0
+
+
+def _verdict(finding: Finding, config: Config, head: _SourceCache, base: _SourceCache) -> Finding:
+    record = finding.record
+    lines = (base if finding.status is Status.FIXED else head).read(record.path)
     source = lines[record.line - 1].strip() if 0 < record.line <= len(lines) else ""
     finding = finding._replace(source=source)
     if finding.status not in (Status.NEW, Status.INDIRECT):
@@ -182,8 +235,9 @@ def _verdict(finding: Finding, config: Config, head_src: Mapping[str, Sequence[s
         return finding._replace(status=Status.IGNORED, reason=ignored)
     reason = suppression(lines, record.line)
     if reason is not None:
-        return finding._replace(status=Status.ACCEPTED,
-                                reason=reason or "//escape-guard:ignore comment")
+        return finding._replace(
+            status=Status.ACCEPTED, reason=reason or "//escape-guard:ignore comment"
+        )
     accepted = config.accepts(record)
     if accepted:
         return finding._replace(status=Status.ACCEPTED, reason=accepted)

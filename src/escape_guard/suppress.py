@@ -27,7 +27,7 @@ def _directive(text: str) -> str | None:
     at = text.find(DIRECTIVE)
     if at < 0:
         return None
-    rest = text[at + len(DIRECTIVE):]
+    rest = text[at + len(DIRECTIVE) :]
     if rest and not rest[0].isspace():
         return None  # e.g. "//escape-guard:ignored" is not the directive
     return rest.strip()

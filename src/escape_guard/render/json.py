@@ -40,6 +40,9 @@ Finding::
     explanation  ["flow: ...", ...]  the -m=2 lines; only present when available
     reason       why it was accepted or ignored; only present for those
     source       the source line, trimmed; only present when known
+    anchor       the changed line that introduces the escape, when it is not `line`
+                 (e.g. `moved to heap: x` is reported at x's unchanged declaration
+                 while the added line below takes its address)
 """
 
 from __future__ import annotations
@@ -108,6 +111,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["reason"] = finding.reason
     if finding.source:
         data["source"] = finding.source
+    if finding.anchor and finding.anchor != record.line:
+        data["anchor"] = finding.anchor
     return data
 
 
@@ -169,6 +174,7 @@ def _finding(item: Any, status: Status, where: str) -> Finding:
         status,
         reason=_str(obj, "reason", "", where=where),
         source=_str(obj, "source", "", where=where),
+        anchor=_int(obj, "anchor", where) if "anchor" in obj else 0,
     )
 
 
