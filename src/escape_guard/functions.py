@@ -119,7 +119,7 @@ def _strip_type_arguments(text: str) -> str:
 
 _CLOSURE = re.compile(r"\.func\d+((?:\.\d+)*)")
 _RANGE_BODY = re.compile(r"-range\d+")
-_INLINE_HASH = re.compile(r"#[A-Za-z0-9+/_-]+=*#")
+_INLINE_HASH = re.compile(r"#[A-Za-z0-9+/_-]{8,}=*#")
 _MIDDLE_DOT = re.compile(r"·\d+")
 
 

@@ -18,7 +18,8 @@ Decisions worth knowing:
 - A leak header (``parameter p leaks to D [for F] with derefs=N:``) only lends ``F`` to the
   ``leaking param: p`` record: its flows are not kept, because one parameter can have
   thousands of lines of them (13,000 for one in go/types).
-- Lines without a position (``go: ...``, tab-indented error context) produce nothing;
+- Lines without a position (``go: ...``) and indented error context (a tab, then
+  ``./x.go:3:6: other declaration of f``) produce nothing;
   ``cannot inline F: reason`` is OTHER (it is not an inlining).
 """
 
@@ -80,8 +81,8 @@ def parse_lines(
             flow_prefix = _NEVER
             continue
         head, sep, message = text.partition(": ")
-        if not sep or message.startswith(" "):
-            continue  # no position, or an explanation line whose header was not seen
+        if not sep or message.startswith(" ") or head.startswith(("\t", " ")):
+            continue  # no position, an explanation without its header, or error context
         if message.endswith(":") and _is_header(message):
             flow_prefix = f"{head}: {_INDENT}"
             flow = _Flow(flow_prefix, message)
