@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--fail-on", choices=FAIL_ON, help="which findings make the exit code 1 (default: new)"
     )
+    sub.add_parser(
+        "action",
+        help="run as the GitHub Action (reads the runner's environment)",
+        description="Run as the GitHub Action: reads GITHUB_EVENT_PATH, GITHUB_EVENT_NAME, "
+        "GITHUB_REPOSITORY, GITHUB_WORKSPACE, GITHUB_API_URL and INPUT_<NAME> variables, posts "
+        "the review, the summary comment and the check run, and writes the job summary and "
+        "outputs.",
+    )
     return parser
 
 
@@ -68,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        if args.command == "action":
+            from escape_guard.action.run import run_action  # noqa: PLC0415 - GitHub deps
+
+            return run_action(dict(os.environ))
         return int(_diff(args))
     except EscapeGuardError as exc:
         print(f"escape-guard: error: {exc.message}", file=sys.stderr)

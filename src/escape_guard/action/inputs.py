@@ -1,0 +1,97 @@
+"""The action's inputs, read from ``INPUT_<NAME>`` environment variables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from escape_guard.config import FAIL_ON
+from escape_guard.errors import UsageError
+
+COMMENT_MODES = ("review", "summary", "off")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    github_token: str = ""
+    working_directory: str = "."
+    packages: tuple[str, ...] = ()  # empty: from the configuration file, else ./...
+    tags: tuple[str, ...] = ()
+    base: str = ""
+    fail_on: str = "new"
+    comment: str = "review"
+    max_inline_comments: int = 20
+    include_indirect: bool = False
+    explain: bool = True
+    config: str = ""
+    allow_pull_request_target: bool = False
+    go_cache: str = ""
+    report_path: str = ""
+    pull_request: int | None = None
+
+
+def _raw(env: Mapping[str, str], name: str) -> str:
+    # The runner keeps hyphens in the variable name (INPUT_FAIL-ON); some
+    # launchers replace them with underscores. Accept both.
+    upper = name.upper()
+    value = env.get(f"INPUT_{upper}")
+    if value is None:
+        value = env.get(f"INPUT_{upper.replace('-', '_')}", "")
+    return value.strip()
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = _raw(env, name).lower()
+    if not value:
+        return default
+    if value in ("true", "yes", "1", "on"):
+        return True
+    if value in ("false", "no", "0", "off"):
+        return False
+    raise UsageError(f"input {name}: expected true or false, got {value!r}")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = _raw(env, name) or default
+    if value not in choices:
+        raise UsageError(f"input {name}: expected one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _raw(env, name)
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise UsageError(f"input {name}: expected a whole number, got {value!r}") from None
+    if number < 0:
+        raise UsageError(f"input {name}: must not be negative, got {number}")
+    return number
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = _raw(env, name).replace("\n", ",").replace(" ", ",")
+    return tuple(item for item in raw.split(",") if item)
+
+
+def read_inputs(env: Mapping[str, str]) -> Inputs:
+    """Validated inputs; a bad value is a UsageError naming the input."""
+    return Inputs(
+        github_token=_raw(env, "github-token"),
+        working_directory=_raw(env, "working-directory") or ".",
+        packages=_list(env, "packages"),
+        tags=_list(env, "tags"),
+        base=_raw(env, "base"),
+        fail_on=_choice(env, "fail-on", FAIL_ON, "new"),
+        comment=_choice(env, "comment", COMMENT_MODES, "review"),
+        max_inline_comments=_int(env, "max-inline-comments", 20),
+        include_indirect=_bool(env, "include-indirect", False),
+        explain=_bool(env, "explain", True),
+        config=_raw(env, "config"),
+        allow_pull_request_target=_bool(env, "allow-pull-request-target", False),
+        go_cache=_raw(env, "go-cache"),
+        report_path=_raw(env, "report-path"),
+        pull_request=_int(env, "pull-request", 0) or None,
+    )

@@ -1,0 +1,201 @@
+"""``escape-guard action``: one run of the GitHub Action, from the runner's environment.
+
+Whatever happens, the run ends with a job summary, step outputs and a concluded
+check: a comparison that cannot be made is a clear failure, never a pending check.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from escape_guard.action.event import Event, read_event
+from escape_guard.action.history import ensure_history
+from escape_guard.action.inputs import Inputs, read_inputs
+from escape_guard.action.workflow import Runner
+from escape_guard.config import load as load_config
+from escape_guard.errors import EscapeGuardError, ExitCode, UsageError
+from escape_guard.git import Git
+from escape_guard.model import Report, Revision
+from escape_guard.pipeline import DiffOptions, run_diff
+from escape_guard.publish import Options, Target, publish, publish_failure
+from escape_guard.render import json as json_report
+from escape_guard.render import markdown, sarif
+
+OUTPUT_DIR = ".escape-guard"  # inside the workspace, so later steps on the runner find it
+DEFAULT_API_URL = "https://api.github.com"
+
+
+class Context(NamedTuple):
+    env: dict[str, str]
+    inputs: Inputs
+    event: Event
+    workspace: str
+    runner: Runner
+
+
+def run_action(env: Mapping[str, str], runner: Runner | None = None) -> int:
+    """Run the action once; returns the job's exit code."""
+    runner = runner or Runner(env)
+    try:
+        inputs = read_inputs(env)
+        event = read_event(env, inputs)
+    except EscapeGuardError as exc:
+        runner.command("error", exc.message, title="escape-guard")
+        runner.summary(f"## escape-guard could not run\n\n{exc.message}\n")
+        return int(exc.exit_code)
+    ctx = Context(_environment(env, inputs), inputs, event, env.get("GITHUB_WORKSPACE") or ".",
+                  runner)
+    try:
+        report = _report(ctx)
+    except EscapeGuardError as exc:
+        return _fail(ctx, exc)
+    if report is None:
+        return int(ExitCode.OK)
+    return _conclude(ctx, report)
+
+
+def _environment(env: Mapping[str, str], inputs: Inputs) -> dict[str, str]:
+    """The runner's environment for git and go, fixed up for a container action."""
+    result = dict(env)
+    # The workspace belongs to another uid than the container's user; without this git
+    # stops with "detected dubious ownership". Command-line scope config (GIT_CONFIG_*)
+    # is one of the scopes git trusts for safe.directory.
+    count = int(result.get("GIT_CONFIG_COUNT", "0") or 0)
+    result.update({"GIT_CONFIG_COUNT": str(count + 1), f"GIT_CONFIG_KEY_{count}": "safe.directory",
+                   f"GIT_CONFIG_VALUE_{count}": "*"})
+    if inputs.go_cache:
+        workspace = env.get("GITHUB_WORKSPACE") or "."
+        result["GOCACHE"] = _seeded_cache(os.path.join(workspace, inputs.go_cache),
+                                          env.get("GOCACHE", ""))
+    return result
+
+
+def _seeded_cache(path: str, image_cache: str) -> str:
+    """A user's cache directory; an empty one starts as a copy of the image's (std prebuilt)."""
+    path = os.path.abspath(path)
+    fresh = not os.path.isdir(path) or not os.listdir(path)
+    if fresh and image_cache and os.path.isdir(image_cache):
+        shutil.copytree(image_cache, path, dirs_exist_ok=True)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _report(ctx: Context) -> Report | None:
+    if ctx.inputs.report_path:
+        return _load_report(ctx)
+    repo = os.path.join(ctx.workspace, ctx.inputs.working_directory)
+    with ctx.runner.group("Fetch history"):
+        git = Git.discover(repo, env=ctx.env)
+        if not ctx.event.base:
+            ctx.runner.log(f"nothing to compare: the {ctx.event.name} event has no base "
+                           "(a new branch?); set the base input to compare with a branch")
+            ctx.runner.summary("## escape-guard\n\nNothing to compare: this push created the "
+                               "branch, so there is no earlier commit to compare with.\n")
+            _set_outputs(ctx, None)
+            return None
+        ensure_history(git, ctx.event.base, ctx.event.head, log=ctx.runner.log)
+    config = load_config(git.root, _config_path(ctx, repo)).with_overrides(
+        packages=ctx.inputs.packages or None, tags=ctx.inputs.tags or None,
+        fail_on=ctx.inputs.fail_on)
+    options = DiffOptions(repo=repo, base=ctx.event.base, head=ctx.event.head, config=config,
+                          explain=ctx.inputs.explain, env=ctx.env)
+    with ctx.runner.group("Build and compare"):
+        report = run_diff(options, progress=lambda phase: ctx.runner.log(f"{phase} ..."))
+    return report._replace(base=Revision(ctx.event.base_ref or report.base.ref, report.base.sha))
+
+
+def _config_path(ctx: Context, repo: str) -> str | None:
+    return os.path.join(repo, ctx.inputs.config) if ctx.inputs.config else None
+
+
+def _load_report(ctx: Context) -> Report:
+    path = os.path.join(ctx.workspace, ctx.inputs.report_path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            report = json_report.load_report(fh.read())
+    except OSError as exc:
+        raise UsageError(f"input report-path: cannot read {path}: {exc.strerror}") from exc
+    head = ctx.event.head
+    if head and report.head.sha != head:
+        raise UsageError(f"input report-path: the report is for commit {report.head.sha[:12]}, "
+                         f"but this run is for {head[:12]}; refusing to post a stale or forged "
+                         "report")
+    return report
+
+
+def _target(ctx: Context, head_sha: str) -> Target:
+    env = ctx.env
+    server = env.get("GITHUB_SERVER_URL", "https://github.com")
+    run_id = env.get("GITHUB_RUN_ID", "")
+    run_url = f"{server}/{ctx.event.repository}/actions/runs/{run_id}" if run_id else ""
+    return Target(api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,
+                  token=ctx.inputs.github_token, repository=ctx.event.repository,
+                  head_sha=head_sha, pull_number=ctx.inputs.pull_request or ctx.event.pull_number,
+                  run_url=run_url)
+
+
+def _options(ctx: Context) -> Options:
+    return Options(comment=ctx.inputs.comment, max_inline_comments=ctx.inputs.max_inline_comments,
+                   include_indirect=ctx.inputs.include_indirect, fail_on=ctx.inputs.fail_on)
+
+
+def _can_publish(ctx: Context) -> bool:
+    if not ctx.inputs.github_token or not ctx.event.repository:
+        ctx.runner.log("no github-token or GITHUB_REPOSITORY: not posting to GitHub")
+        return False
+    return True
+
+
+def _conclude(ctx: Context, report: Report) -> int:
+    ctx.runner.summary(markdown.render(report))
+    ctx.runner.annotate(report, include_indirect=ctx.inputs.include_indirect)
+    _set_outputs(ctx, report)
+    if _can_publish(ctx):
+        with ctx.runner.group("Publish"):
+            outcome = publish(report, _target(ctx, report.head.sha), _options(ctx),
+                              log=ctx.runner.log)
+        for message in outcome.messages:
+            ctx.runner.command("warning" if outcome.read_only else "notice", message)
+    failing = {"new": report.new, "indirect": report.new + report.indirect, "none": []}
+    if failing[ctx.inputs.fail_on]:
+        count = len(failing[ctx.inputs.fail_on])
+        ctx.runner.log(f"escape-guard: {count} new heap escape(s); failing (fail-on: "
+                       f"{ctx.inputs.fail_on})")
+        return int(ExitCode.NEW_ESCAPES)
+    return int(ExitCode.OK)
+
+
+def _fail(ctx: Context, exc: EscapeGuardError) -> int:
+    ctx.runner.command("error", exc.message, title="escape-guard could not compare")
+    ctx.runner.summary(f"## escape-guard could not compare\n\n```\n{exc.message}\n```\n")
+    _set_outputs(ctx, None)
+    if _can_publish(ctx):
+        try:
+            outcome = publish_failure(exc.message, _target(ctx, ctx.event.head), _options(ctx),
+                                      log=ctx.runner.log)
+            for message in outcome.messages:
+                ctx.runner.command("warning", message)
+        except EscapeGuardError as publish_error:
+            ctx.runner.command("warning", publish_error.message)
+    return int(exc.exit_code)
+
+
+def _set_outputs(ctx: Context, report: Report | None) -> None:
+    outputs = {"new-escapes": "0", "fixed-escapes": "0", "indirect-escapes": "0",
+               "report": "", "sarif": ""}
+    if report is not None:
+        directory = os.path.join(ctx.workspace, OUTPUT_DIR)
+        os.makedirs(directory, exist_ok=True)
+        for name, text in (("report.json", json_report.render(report)),
+                           ("report.sarif", sarif.render(report))):
+            with open(os.path.join(directory, name), "w", encoding="utf-8") as fh:
+                fh.write(text)
+        outputs.update({"new-escapes": str(len(report.new)),
+                        "fixed-escapes": str(len(report.fixed)),
+                        "indirect-escapes": str(len(report.indirect)),
+                        "report": f"{OUTPUT_DIR}/report.json",
+                        "sarif": f"{OUTPUT_DIR}/report.sarif"})
+    ctx.runner.set_outputs(outputs)

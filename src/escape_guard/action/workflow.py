@@ -1,0 +1,105 @@
+"""Talking to the runner: workflow commands, step outputs and the job summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TextIO
+
+from escape_guard.model import Finding, Report, Status
+
+# The runner shows at most 10 error and 10 warning annotations per step; more are
+# still counted, so keep a sane ceiling rather than flooding the log.
+MAX_ANNOTATIONS = 50
+# GitHub rejects a job summary over 1 MiB.
+MAX_STEP_SUMMARY = 1024 * 1024 - 1024
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class Runner:
+    """Writes workflow commands to the log and files the runner reads."""
+
+    def __init__(self, env: Mapping[str, str], out: TextIO | None = None) -> None:
+        self._env = env
+        self._out = out or sys.stdout
+
+    def log(self, message: str) -> None:
+        print(message, file=self._out, flush=True)
+
+    def command(self, name: str, message: str, **props: str | int) -> None:
+        rendered = ",".join(f"{k}={escape_property(str(v))}" for k, v in props.items() if v != "")
+        self.log(f"::{name}{' ' + rendered if rendered else ''}::{escape_data(message)}")
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A collapsible log group that ends with how long the phase took."""
+        self.log(f"::group::{title}")
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.log(f"{title}: {time.perf_counter() - start:.1f} s")
+            self.log("::endgroup::")
+
+    def set_outputs(self, outputs: Mapping[str, str]) -> None:
+        path = self._env.get("GITHUB_OUTPUT")
+        if not path:
+            return
+        with open(path, "a", encoding="utf-8") as fh:
+            for name, value in outputs.items():
+                if "\n" in value:
+                    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+                    fh.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+                else:
+                    fh.write(f"{name}={value}\n")
+
+    def summary(self, markdown: str) -> None:
+        path = self._env.get("GITHUB_STEP_SUMMARY")
+        if not path:
+            return
+        if len(markdown.encode()) > MAX_STEP_SUMMARY:
+            markdown = markdown.encode()[:MAX_STEP_SUMMARY].decode("utf-8", "ignore")
+            markdown += "\n\n… the summary was cut at GitHub's 1 MiB limit; see the JSON report.\n"
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(markdown.rstrip("\n") + "\n")
+
+    def annotate(self, report: Report, *, include_indirect: bool) -> int:
+        """Annotations for new (error) and, if asked, indirect (warning) escapes."""
+        wanted = [
+            f
+            for f in report.findings
+            if f.status is Status.NEW or (include_indirect and f.status is Status.INDIRECT)
+        ]
+        for finding in wanted[:MAX_ANNOTATIONS]:
+            self._annotation(finding)
+        if len(wanted) > MAX_ANNOTATIONS:
+            self.command(
+                "warning",
+                f"{len(wanted) - MAX_ANNOTATIONS} more escapes are not "
+                "annotated; see the job summary or the JSON report",
+            )
+        return len(wanted)
+
+    def _annotation(self, finding: Finding) -> None:
+        r = finding.record
+        new = finding.status is Status.NEW
+        what = f"{r.expression} is moved to the heap" if r.kind.value == "moved" else r.message
+        where = f" in {r.function}" if r.function else ""
+        self.command(
+            "error" if new else "warning",
+            f"{what}{where}",
+            file=r.path,
+            line=r.line,
+            col=r.column or "",
+            title="New heap escape" if new else "Indirect heap escape",
+        )
