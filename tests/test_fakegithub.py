@@ -11,6 +11,7 @@ from typing import Any
 
 import github
 import pytest
+import requests
 from github.PullRequest import PullRequest
 
 from tests.fakegithub import BOT, SECONDARY_RATE_LIMIT_MESSAGE, FakeGitHub, make_data
@@ -190,6 +191,18 @@ def test_multi_line_comment_inside_one_hunk_is_accepted(server: FakeGitHub) -> N
     assert (stored.start_line, stored.line) == (1, 5)
 
 
+def test_legacy_position_anchors_like_github(server: FakeGitHub) -> None:
+    pr = pull(server)
+    by_position = {"path": "app/main.go", "position": 8, "body": "first line of hunk 2"}
+    pr.create_review(body="x", event="COMMENT", comments=[by_position])
+    (stored,) = server.review_comments(REPO, 7)
+    assert (stored.line, stored.side, stored.position) == (21, "RIGHT", 8)
+    header = {"path": "app/main.go", "position": 7, "body": "the second @@ line"}
+    with pytest.raises(github.GithubException) as caught:
+        pr.create_review(body="x", event="COMMENT", comments=[header])
+    assert caught.value.status == 422
+
+
 def test_invalid_body_is_a_422_and_a_violation(server: FakeGitHub) -> None:
     with pytest.raises(github.GithubException) as caught:
         pull(server).create_review(body="x", event="COMMENT", comments=[comment(2, side="MIDDLE")])
@@ -268,6 +281,26 @@ def test_injected_502_twice_then_success(server: FakeGitHub) -> None:
     assert posts == [502, 502, 201]
     assert failure.hits == 2
     assert [c.id for c in server.issue_comments(REPO, 7)] == [created.id]
+
+
+def test_failure_forever_exhausts_the_client_retries(server: FakeGitHub) -> None:
+    server.fail("POST", r"/check-runs$", 503, times=None)
+    repo = client(server, retry=github.GithubRetry(total=2)).get_repo(REPO)
+    # Exhausted retries surface as requests' RetryError, not as a GithubException.
+    with pytest.raises(requests.exceptions.RetryError):
+        repo.create_check_run(name="c", head_sha=HEAD)
+    assert [r.status for r in server.requests if r.method == "POST"] == [503, 503, 503]
+    assert server.check_runs() == []
+
+
+def test_pygithub_does_not_retry_patch(server: FakeGitHub) -> None:
+    # GithubRetry retries urllib3's idempotent methods plus GET and POST: not PATCH.
+    run = client(server).get_repo(REPO).create_check_run(name="c", head_sha=HEAD)
+    server.fail("PATCH", r"/check-runs/", 503, times=None)
+    with pytest.raises(github.GithubException):
+        run.edit(conclusion="success")
+    assert [r.status for r in server.requests if r.method == "PATCH"] == [503]
+    assert server.check_runs()[0].status == "queued"
 
 
 def test_injected_failure_without_retry_surfaces(server: FakeGitHub) -> None:
@@ -401,6 +434,24 @@ def test_list_check_runs_filters_latest_per_name(server: FakeGitHub) -> None:
     assert [r.id for r in commit.get_check_runs()] == [second.id]
     assert [r.id for r in commit.get_check_runs(filter="all")] == [second.id, first.id]
     assert [r.id for r in commit.get_check_runs(check_name="other")] == []
+
+
+def test_check_runs_and_commits_by_branch_name(server: FakeGitHub) -> None:
+    repo = client(server).get_repo(REPO)
+    run = repo.create_check_run(name="escape-guard", head_sha=HEAD, status="in_progress")
+    assert repo.get_commit("feature").sha == HEAD
+    assert repo.get_commit("main").sha == BASE
+    assert [r.id for r in repo.get_commit("feature").get_check_runs()] == [run.id]
+    status, _, body = raw_get(server, f"/repos/{REPO}/commits/heads/feature/check-runs")
+    assert (status, json.loads(body)["total_count"]) == (200, 1)
+
+
+def test_since_filters_comments_by_update_time(server: FakeGitHub) -> None:
+    old = server.add_issue_comment(REPO, 7, "old")
+    new = server.add_issue_comment(REPO, 7, "new")
+    status, _, body = raw_get(server, f"/repos/{REPO}/issues/7/comments?since={new.updated_at}")
+    assert (status, [c["id"] for c in json.loads(body)]) == (200, [new.id])
+    assert old.updated_at < new.updated_at
 
 
 def test_issue_comment_is_edited_in_place(server: FakeGitHub) -> None:

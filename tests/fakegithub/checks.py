@@ -101,14 +101,10 @@ def list_annotations(ctx: Ctx) -> Reply:
 
 
 def list_for_ref(ctx: Ctx) -> Reply:
-    """GET /commits/{ref}/check-runs: REF is a SHA or a pull request's head branch."""
+    """GET /commits/{ref}/check-runs: REF is a SHA or a branch (``filter`` defaults to latest)."""
     repo, ref = ctx.repo(), ctx.params["ref"]
-    shas = {ref} | {
-        p.head_sha
-        for p in _pulls(ctx)
-        if p.repo is repo and ref in (p.head_ref, f"heads/{p.head_ref}")
-    }
-    runs = [r for r in ctx.state.check_runs.values() if r.repo is repo and r.head_sha in shas]
+    sha = ctx.state.resolve(repo, ref) or ref
+    runs = [r for r in ctx.state.check_runs.values() if r.repo is repo and r.head_sha == sha]
     if "check_name" in ctx.query:
         runs = [r for r in runs if r.name == ctx.query["check_name"]]
     if "status" in ctx.query:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import unidiff
+from unidiff.patch import PatchedFile, PatchSet
 
 LEFT, RIGHT = "LEFT", "RIGHT"
 
@@ -52,7 +52,7 @@ def _path(name: str) -> str | None:
     return name[2:] if name.startswith(("a/", "b/")) else name
 
 
-def _status(patched: unidiff.PatchedFile, old: str | None, new: str | None) -> str:
+def _status(patched: PatchedFile, old: str | None, new: str | None) -> str:
     if patched.is_added_file or old is None:
         return "added"
     if patched.is_removed_file or new is None:
@@ -60,7 +60,7 @@ def _status(patched: unidiff.PatchedFile, old: str | None, new: str | None) -> s
     return "renamed" if old != new else "modified"
 
 
-def _lines(patched: unidiff.PatchedFile) -> tuple[tuple[DiffLine, ...], tuple[int, ...]]:
+def _lines(patched: PatchedFile) -> tuple[tuple[DiffLine, ...], tuple[int, ...]]:
     out: list[DiffLine] = []
     headers: list[int] = []
     position = 0
@@ -80,7 +80,7 @@ def _lines(patched: unidiff.PatchedFile) -> tuple[tuple[DiffLine, ...], tuple[in
 def parse(diff: str) -> dict[str, FileDiff]:
     """Parse unified diff text (``git diff`` output) into files keyed by head path."""
     files: dict[str, FileDiff] = {}
-    for patched in unidiff.PatchSet(diff):
+    for patched in PatchSet(diff):
         old, new = _path(patched.source_file), _path(patched.target_file)
         path = new or old
         assert path is not None, patched

@@ -51,12 +51,13 @@ class Violation:
 
 @dataclass
 class Failure:
-    """An injected answer for the next ``times`` requests matching METHOD and PATTERN."""
+    """An injected answer for the next ``times`` requests matching METHOD and PATTERN
+    (``times=None``: every one)."""
 
     method: str
     pattern: re.Pattern[str]
     status: int
-    times: int
+    times: int | None
     headers: dict[str, str]
     body: Any
     hits: int = 0
@@ -128,7 +129,9 @@ class Dispatcher:
             else:
                 answer = self._safely(incoming)
             shown = {k: _redact(k, v) for k, v in headers.items()}
-            log = Request(method, path, query, incoming.body, shown, answer.status, op and op.id)
+            log = Request(
+                method, path, query, incoming.body, shown, answer.status, op.id if op else None
+            )
             self.log.requests.append(log)
             return answer
 
@@ -198,7 +201,7 @@ class Dispatcher:
     def _injected(self, method: str, path: str) -> Answer | None:
         for failure in self.failures:
             if (
-                failure.hits < failure.times
+                (failure.times is None or failure.hits < failure.times)
                 and failure.method == method
                 and failure.pattern.search(path)
             ):
@@ -259,7 +262,7 @@ class Dispatcher:
         return self._json(error.status, error_body(error.status, error.message, doc, error.errors))
 
     def _record(self, into: list[Violation], incoming: _Incoming, kind: str, message: str) -> None:
-        op_id = incoming.op and incoming.op.id
+        op_id = incoming.op.id if incoming.op else None
         into.append(Violation(incoming.method, incoming.path, op_id, kind, message))
 
     def _json(self, status: int, body: Any, extra: Mapping[str, str] | None = None) -> Answer:

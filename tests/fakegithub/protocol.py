@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .state import BOT, Pull, Repo, State, User
@@ -92,6 +93,18 @@ class Ctx:
 
     def id(self, key: str) -> int:
         return _int(self.params[key])
+
+    def updated_since(self, stamp: str) -> bool:
+        """Whether a record updated at STAMP passes the ``since`` query parameter."""
+        since = self.query.get("since")
+        return since is None or _time(stamp) >= _time(since)
+
+
+def _time(stamp: str) -> datetime:
+    try:
+        return datetime.fromisoformat(stamp)
+    except ValueError:
+        raise GitHubError(422, f"Invalid time: {stamp}") from None
 
 
 def _int(text: str) -> int:

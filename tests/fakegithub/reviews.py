@@ -10,6 +10,8 @@ from .state import Pull, Review, ReviewComment, State
 
 _STATES = {"COMMENT": "COMMENTED", "APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED"}
 _THREAD = "Pull request review thread"
+_NO_HUNK = f"{_THREAD} diff hunk can't be blank"
+_SAME_HUNK = f"{_THREAD} start line must be part of the same hunk as the line."
 
 
 def _anchor(
@@ -18,32 +20,32 @@ def _anchor(
     """The file, end line and start line a comment anchors to, or GitHub's 422."""
     file = pull.files.get(comment["path"])
     if file is None:
-        raise unprocessable(f"{_THREAD} path is invalid", f"{_THREAD} diff hunk can't be blank")
+        raise unprocessable(f"{_THREAD} path is invalid", _NO_HUNK)
     if "line" not in comment and "position" in comment:
         found = file.at_position(comment["position"])
         if found is None:
-            raise unprocessable(
-                f"{_THREAD} position is invalid", f"{_THREAD} diff hunk can't be blank"
-            )
+            raise unprocessable(f"{_THREAD} position is invalid", _NO_HUNK)
         return file, found, None
-    if "line" not in comment:
-        raise unprocessable(
-            f"{_THREAD} line must be part of the diff", f"{_THREAD} diff hunk can't be blank"
-        )
-    end = file.find(comment["line"], comment.get("side", diffs.RIGHT))
+    end = (
+        file.find(comment["line"], comment.get("side", diffs.RIGHT)) if "line" in comment else None
+    )
     start_line = comment.get("start_line")
     if end is None:
         sentences = [f"{_THREAD} line must be part of the diff"]
         if start_line is not None:
-            sentences.append(f"{_THREAD} start line must be part of the same hunk as the line.")
-        raise unprocessable(*sentences, f"{_THREAD} diff hunk can't be blank")
+            sentences.append(_SAME_HUNK)
+        raise unprocessable(*sentences, _NO_HUNK)
     if start_line is not None:
-        if start_line >= end.line:
-            raise unprocessable(f"{_THREAD} start line must precede the end line.")
-        start = file.find(start_line, comment.get("start_side", end.side))
-        if start is None or start.hunk != end.hunk:
-            raise unprocessable(f"{_THREAD} start line must be part of the same hunk as the line.")
+        _check_start(file, end, start_line, comment.get("start_side", end.side))
     return file, end, start_line
+
+
+def _check_start(file: diffs.FileDiff, end: diffs.DiffLine, start_line: int, side: str) -> None:
+    if start_line >= end.line:
+        raise unprocessable(f"{_THREAD} start line must precede the end line.")
+    start = file.find(start_line, side)
+    if start is None or start.hunk != end.hunk:
+        raise unprocessable(_SAME_HUNK)
 
 
 def _commit(pull: Pull, commit_id: str | None) -> str:
@@ -139,9 +141,13 @@ def _review(ctx: Ctx) -> Review:
 
 
 def list_review_comments(ctx: Ctx) -> Reply:
-    """GET /pulls/{n}/comments, sorted by creation (``direction`` honoured)."""
-    comments = ctx.state.pull_comments(ctx.pull())
-    comments.sort(key=lambda c: (c.created_at, c.id), reverse=ctx.query.get("direction") == "desc")
+    """GET /pulls/{n}/comments with ``sort``, ``direction`` and ``since``."""
+    comments = [c for c in ctx.state.pull_comments(ctx.pull()) if ctx.updated_since(c.updated_at)]
+    updated = ctx.query.get("sort") == "updated"
+    descending = ctx.query.get("direction") == "desc"
+    comments.sort(
+        key=lambda c: (c.updated_at if updated else c.created_at, c.id), reverse=descending
+    )
     return Reply(items=[_comment_json(ctx, c) for c in comments])
 
 

@@ -43,15 +43,17 @@ def list_files(ctx: Ctx) -> Reply:
 
 def get_commit(ctx: Ctx) -> Reply:
     repo, ref = ctx.repo(), ctx.params["ref"]
-    if ref not in ctx.state.commits(repo):
+    sha = ctx.state.resolve(repo, ref)
+    if sha is None:
         raise GitHubError(422, f"No commit found for SHA: {ref}")
-    return Reply(body=shapes.commit(ctx.api, repo, ref))
+    return Reply(body=shapes.commit(ctx.api, repo, sha))
 
 
 def list_issue_comments(ctx: Ctx) -> Reply:
     pull = ctx.pull("issue_number")
     comments = ctx.state.conversation(pull.repo, pull.number)
-    return Reply(items=[shapes.issue_comment(ctx.api, c) for c in comments])
+    shown = [shapes.issue_comment(ctx.api, c) for c in comments if ctx.updated_since(c.updated_at)]
+    return Reply(items=shown)
 
 
 def create_issue_comment(ctx: Ctx) -> Reply:

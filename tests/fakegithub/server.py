@@ -262,12 +262,12 @@ class FakeGitHub:
         path_regex: str,
         status: int,
         *,
-        times: int = 1,
+        times: int | None = 1,
         headers: dict[str, str] | None = None,
         body: Any = None,
     ) -> Failure:
-        """Answer the next TIMES requests METHOD /path (``re.search``) with STATUS instead.
-        The default body is GitHub's error document for the status."""
+        """Answer the next TIMES requests METHOD /path (``re.search``) with STATUS instead;
+        ``times=None`` for every one. The default body is GitHub's error document."""
         failure = Failure(
             method.upper(), re.compile(path_regex), status, times, headers or {}, body
         )
@@ -276,7 +276,7 @@ class FakeGitHub:
         return failure
 
     def secondary_rate_limit(
-        self, method: str, path_regex: str, *, retry_after: int = 1, times: int = 1
+        self, method: str, path_regex: str, *, retry_after: int = 1, times: int | None = 1
     ) -> Failure:
         """GitHub's secondary rate limit: 403, ``Retry-After``, and its message."""
         body = {

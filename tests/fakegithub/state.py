@@ -179,6 +179,18 @@ class State:
                 shas |= {pull.base_sha, pull.head_sha, *pull.head_history}
         return shas
 
+    def resolve(self, repo: Repo, ref: str) -> str | None:
+        """The SHA REF names in REPO: a known SHA, or a pull request's branch (``heads/`` too)."""
+        if ref in self.commits(repo):
+            return ref
+        branch = ref.removeprefix("refs/").removeprefix("heads/")
+        for pull in self.pulls.values():
+            if pull.head_repo is repo and pull.head_ref == branch:
+                return pull.head_sha
+            if pull.repo is repo and pull.base_ref == branch:
+                return pull.base_sha
+        return None
+
     def pull_comments(self, pull: Pull) -> list[ReviewComment]:
         return [c for c in self.review_comments.values() if c.pull is pull]
 
