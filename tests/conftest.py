@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.fakegithub.plugin"]
+
 ROOT = Path(__file__).resolve().parent.parent
 # One build cache for the whole suite (and across runs): -trimpath keys do not
 # depend on the temporary directories tests build in, so later tests are cache hits.
