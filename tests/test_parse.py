@@ -284,6 +284,18 @@ def test_bytes_crlf_and_invalid_utf8() -> None:
     assert literal.expression == '"caf\ufffd"'
 
 
+def test_only_newlines_end_lines() -> None:
+    # str.splitlines() would also break at U+2028 inside a string constant.
+    text = (
+        'm.go:1:2: "a\u2028b" escapes to heap in F:\n'
+        'm.go:1:2:   flow: {heap} ← &{storage for "a\u2028b"}:\n'
+        'm.go:1:2: "a\u2028b" escapes to heap\n'
+    )
+    (record,) = parse_text(text)
+    assert record.expression == '"a\u2028b"'
+    assert record.explanation == ('flow: {heap} ← &{storage for "a\u2028b"}:',)
+
+
 def test_parse_lines_streams() -> None:
     consumed: list[int] = []
 

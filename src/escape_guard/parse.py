@@ -102,7 +102,7 @@ def parse_lines(
 
 def parse_text(text: str) -> list[EscapeRecord]:
     """Parse a whole captured output held in memory (tests, small builds)."""
-    return list(parse_lines(text.splitlines()))
+    return list(parse_lines(text.split("\n")))
 
 
 def classify(message: str) -> tuple[Kind, str]:
@@ -172,7 +172,7 @@ class _Flow:
         return self.header.rpartition(_HEAP)[2][len(" in ") : -1]
 
     def text(self) -> tuple[str, ...]:
-        return tuple(line for line in "\n".join(self.lines).splitlines() if line)
+        return tuple(line.rstrip("\r\n") for line in self.lines)
 
 
 class _Pending:
