@@ -87,8 +87,21 @@ def test_new_escape_on_added_line(repo: Repo) -> None:
     assert code == 1
     assert what(report["new"]) == [("lib.go", 20, "moved", "s")]
     assert report["new"][0]["function"] == "Sum"
+    # Reported at the unchanged declaration; the added line taking its address is the cause.
+    assert report["new"][0]["anchor"] == 21
+    assert report["new"][0]["source"] == "s := 0"
     assert report["fixed"] == [] and report["indirect"] == []
     assert report["merge_base"] == repo.git("rev-parse", "main")
+
+
+def test_explain_mode_anchors_on_the_flow_and_keeps_sources(repo: Repo) -> None:
+    head = LIB.replace("\ts := 0\n", "\ts := 0\n\tif len(xs) > 3 {\n\t\tsink = &s\n\t}\n")
+    branch(repo, {"lib.go": head}, base={"lib.go": LIB})
+    code, report = run(repo, "--explain")
+    assert code == 1
+    (new,) = report["new"]
+    assert (new["line"], new["anchor"], new["source"]) == (20, 22, "s := 0")
+    assert any("at lib.go:22:" in step for step in new["explanation"])  # repo-relative
 
 
 def test_line_shift_reports_nothing(repo: Repo) -> None:

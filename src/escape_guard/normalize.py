@@ -90,7 +90,23 @@ def normalize(
         function = record.function
         if not function and functions is not None and in_repo and record.line > 0:
             function = functions(path, record.line)
-        yield record._replace(path=path, in_repo=in_repo, function=fold_function(function))
+        explanation = tuple(_positions(line, resolver) for line in record.explanation)
+        yield record._replace(
+            path=path, in_repo=in_repo, function=fold_function(function), explanation=explanation
+        )
+
+
+# "from &v (address-of) at example.com/m/main.go:13:12" — the position ends the flow line.
+_FLOW_POSITION = re.compile(r"(?<= at )(\S+?)(:\d+:\d+)$")
+
+
+def _positions(line: str, resolver: PathResolver) -> str:
+    """A flow line with its position's path made repository-relative, like the record's."""
+    match = _FLOW_POSITION.search(line)
+    if match is None:
+        return line
+    path, in_repo = resolver.resolve(match.group(1))
+    return line[: match.start()] + path + match.group(2) if in_repo else line
 
 
 def identity(record: EscapeRecord, *, path: str | None = None) -> Identity:

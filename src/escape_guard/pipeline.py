@@ -116,6 +116,9 @@ def _normalized(root: str, built: RevisionBuild) -> Analysis:
             if key not in seen:  # the compiler repeats some lines verbatim
                 seen.add(key)
                 records.append(record)
+    for record in records:  # the worktree goes away: keep the files findings point at
+        if record.in_repo:
+            sources.read(record.path)
     return Analysis(records, sources)
 
 
@@ -193,13 +196,19 @@ def _attribute(finding: Finding, linemap: LineMap, head: _SourceCache) -> Findin
     record = finding.record
     if finding.status is not Status.INDIRECT or not record.function:
         return finding
+    function = _top_level(record.function)
     added = [
         line
         for line in sorted(linemap.added_lines(record.path))
-        if head.function_at(record.path, line) == record.function
+        if head.function_at(record.path, line) == function
     ]
     cause = _cause(record, added, head.read(record.path))
     return finding._replace(status=Status.NEW, anchor=cause) if cause else finding
+
+
+def _top_level(function: str) -> str:
+    # -m=2 names closures after the compiler ("Keep.func#"); the source index knows "Keep".
+    return function.split(".func", 1)[0]
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
@@ -207,11 +216,11 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
 
 def _cause(record: EscapeRecord, added: Sequence[int], lines: Sequence[str]) -> int:
     if record.explanation:
-        suffix = f"{record.path}:"
         for step in record.explanation:
             _, sep, position = step.rpartition(" at ")
-            line = position.split(suffix, 1)[1].split(":", 1)[0] if suffix in position else ""
-            if sep and line.isdigit() and int(line) in added:
+            path, _, rest = position.partition(":")
+            line = rest.split(":", 1)[0]
+            if sep and path == record.path and line.isdigit() and int(line) in added:
                 return int(line)
         return 0
     if not _IDENTIFIER.match(record.expression):
