@@ -140,7 +140,7 @@ def _owner_dir(target: str, modules: Sequence[Module]) -> str:
 
 
 def _is_under(path: str, parent: str) -> bool:
-    return parent == "" or path == parent or path.startswith(parent + "/")
+    return parent in ("", path) or path.startswith(parent + "/")
 
 
 def _exists(root: str, module: Module, local: str) -> bool:
