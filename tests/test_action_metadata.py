@@ -37,6 +37,7 @@ EXPECTED_INPUTS = {
     "github-token": "${{ github.token }}",
     "working-directory": ".",
     "packages": "",  # the configuration file's packages, else ./...
+    "all-packages": "false",
     "tags": "",
     "base": "",
     "fail-on": "new",
@@ -54,6 +55,7 @@ CHOICES = {
     "fail-on": {"new", "indirect", "none"},
     "comment": {"review", "summary", "off"},
     "include-indirect": {"true", "false"},
+    "all-packages": {"true", "false"},
     "explain": {"true", "false"},
     "allow-pull-request-target": {"true", "false"},
 }

@@ -60,3 +60,25 @@ def test_go_command_flags() -> None:
     assert "-tags=a,b" in cmd
     assert cmd[-1] == "./..."
     assert "-gcflags=-m" in go_command(BuildSpec(), ["./..."])
+
+
+@pytest.mark.parametrize(
+    ("patterns", "packages", "expected"),
+    [
+        (["./..."], {"cmd/x", "svc/api/v1"}, {"": ("./cmd/x",), "svc/api": ("./v1",)}),
+        (["./svc/..."], {"cmd/x", "svc/core"}, {"": ("./svc/core",)}),
+        (["./cmd/x"], {"cmd/x", "svc/core"}, {"": ("./cmd/x",)}),
+        (["example.com/api/..."], {"svc/api/v1", "cmd/x"}, {"svc/api": ("./v1",)}),
+        (["./..."], {"", "gone"}, {"": (".",)}),  # gone: not in this revision
+        (["./..."], {"empty"}, {}),  # a directory without Go files is no package
+    ],
+)
+def test_plan_only_named_packages(
+    tree: Path, patterns: list[str], packages: set[str], expected: dict[str, tuple[str, ...]]
+) -> None:
+    for rel in ("cmd/x", "svc/core", "svc/api/v1", ""):
+        (tree / rel / "a.go").write_text("package a\n")
+    (tree / "empty").mkdir()
+    (tree / "empty" / "a_test.go").write_text("package a\n")
+    steps = plan(str(tree), find_modules(str(tree)), patterns, packages=packages)
+    assert {s.module.dir: s.patterns for s in steps} == expected

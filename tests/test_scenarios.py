@@ -193,12 +193,27 @@ def test_indirect_escape_from_a_changed_callee(repo: Repo) -> None:
         "func Use(p *int) int {\n\tlast = p\n\treturn *p\n}\n"
     }
     branch(repo, head, base=base)
+    # By default only packages with changed Go files are built: app is not one of them.
     code, report = run(repo)
+    assert (code, report["indirect"], report["new"]) == (0, [], [])
+    code, report = run(repo, "--all-packages")
     assert code == 0  # indirect escapes do not fail by default
     assert what(report["indirect"]) == [("app/app.go", 7, "moved", "x")]
     assert report["new"] == []
-    code, _ = run(repo, "--fail-on", "indirect")
+    code, _ = run(repo, "--all-packages", "--fail-on", "indirect")
     assert code == 1
+
+
+def test_indirect_escape_in_the_changed_package(repo: Repo) -> None:
+    base = {
+        "keep.go": "package m\n\n// Use reads p.\nfunc Use(p *int) int {\n\treturn *p\n}\n\n"
+        "// Run calls Use.\nfunc Run() int {\n\tx := 4\n\treturn Use(&x)\n}\n"
+    }
+    changed = base["keep.go"].replace("\treturn *p\n", "\tlast = p\n\treturn *p\n")
+    branch(repo, {"keep.go": changed + "\nvar last *int\n"}, base=base)
+    code, report = run(repo)
+    assert code == 0
+    assert what(report["indirect"]) == [("keep.go", 11, "moved", "x")]
 
 
 def test_build_tags(repo: Repo) -> None:
@@ -322,7 +337,7 @@ def test_bundled_example(tmp_path: Path, go_env: dict[str, str]) -> None:
     repo.commit(_tree(example / "base"), "base")
     repo.git("switch", "--quiet", "-c", "feature")
     repo.commit({**dict.fromkeys(_tree(example / "base")), **_tree(example / "head")}, "head")
-    code, report = run(repo)
+    code, report = run(repo, "--all-packages")
     assert code == 1
     assert what(report["new"]) == [
         ("logfmt/record.go", 23, "moved", "r"),
@@ -337,6 +352,21 @@ def test_bundled_example(tmp_path: Path, go_env: dict[str, str]) -> None:
         ("cmd/demo/main.go", 13, "moved", "logfmt.rec"),
         ("logfmt/sink.go", 14, "moved", "rec"),
     ]
+
+
+def test_only_changed_packages_are_built(repo: Repo) -> None:
+    files = {
+        f"p{i}/p.go": f"package p{i}\n\n// F allocates.\nfunc F() *int {{\n\tv := {i}\n"
+        "\treturn &v\n}\n"
+        for i in range(3)
+    }
+    edited = files["p1/p.go"].replace("// F allocates.", "// F still allocates.")
+    branch(repo, {"p1/p.go": edited}, base=files)
+    code, report = run(repo)
+    assert code == 0
+    assert report["summary"]["unchanged"] == 1  # p0 and p2 were not compiled with -m
+    code, report = run(repo, "--all-packages")
+    assert report["summary"]["unchanged"] == 3
 
 
 def _tree(root: Path) -> dict[str, str | None]:

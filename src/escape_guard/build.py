@@ -10,8 +10,9 @@ names such as ``example.com/m/sub/sub.go:5:29``.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
@@ -88,13 +89,23 @@ def _module_path(gomod: str) -> str:
     return ""
 
 
-def plan(root: str, modules: Sequence[Module], patterns: Sequence[str]) -> list[Step]:
+def plan(
+    root: str,
+    modules: Sequence[Module],
+    patterns: Sequence[str],
+    *,
+    packages: Collection[str] | None = None,
+) -> list[Step]:
     """Split repository-relative package patterns into one ``go build`` per module.
 
     ``./...`` covers every module; ``./a/...`` covers the modules under ``a`` and
     the part of an enclosing module below ``a``; a directory that does not exist
-    in this revision is skipped (the package was added or removed).
+    in this revision is skipped (the package was added or removed). With
+    ``packages`` (repository-relative directories), only those of them that the
+    patterns select are built, each named on the command line.
     """
+    if packages is not None:
+        return _plan_packages(root, modules, patterns, packages)
     steps: list[Step] = []
     for module in modules:
         mine: list[str] = []
@@ -105,6 +116,43 @@ def plan(root: str, modules: Sequence[Module], patterns: Sequence[str]) -> list[
         if mine:
             steps.append(Step(module, tuple(dict.fromkeys(mine))))
     return steps
+
+
+def _plan_packages(
+    root: str, modules: Sequence[Module], patterns: Sequence[str], packages: Collection[str]
+) -> list[Step]:
+    chosen: dict[Module, list[str]] = {}
+    for directory in sorted(packages):
+        owner = _owner_dir(directory, modules)
+        module = next((m for m in modules if m.dir == owner and _is_under(directory, m.dir)), None)
+        if module is None or not _has_go_files(os.path.join(root, directory)):
+            continue
+        rel = directory[len(module.dir) :].lstrip("/")
+        import_path = f"{module.path}/{rel}" if rel else module.path
+        local = f"./{rel}" if rel else "."
+        wanted = (_pattern_for(p, module, modules) for p in patterns)
+        if any(w and _selects(w, local, import_path) for w in wanted):
+            chosen.setdefault(module, []).append(local)
+    return [Step(module, tuple(locals_)) for module, locals_ in chosen.items()]
+
+
+def _selects(pattern: str, local: str, import_path: str) -> bool:
+    """Whether a module-relative or import-path pattern (``...`` wildcards) names the package."""
+    name = local if pattern.startswith(".") else import_path
+    if pattern.startswith("./") and local == ".":
+        name = "./"
+    regex = (
+        re.escape(pattern).replace(re.escape("/..."), "(?:/.*)?").replace(re.escape("..."), ".*")
+    )
+    return re.fullmatch(regex, name) is not None or (pattern in ("./...", ".") and local == ".")
+
+
+def _has_go_files(directory: str) -> bool:
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return False
+    return any(n.endswith(".go") and not n.endswith("_test.go") for n in names)
 
 
 def _pattern_for(pattern: str, module: Module, modules: Sequence[Module]) -> str | None:
@@ -163,14 +211,17 @@ def go_command(spec: BuildSpec, patterns: Sequence[str]) -> list[str]:
     return [*cmd, *patterns]
 
 
-def build_revision(root: str, spec: BuildSpec, *, label: str) -> RevisionBuild:
+def build_revision(
+    root: str, spec: BuildSpec, *, label: str, packages: Collection[str] | None = None
+) -> RevisionBuild:
     """Build the requested packages of the revision checked out at ``root``.
 
+    ``packages``: only these repository-relative directories (see ``plan``).
     Raises BuildError naming the revision and showing the first compiler errors.
     """
     modules = find_modules(root)
     records: list[tuple[Step, EscapeRecord]] = []
-    for step in plan(root, modules, spec.patterns):
+    for step in plan(root, modules, spec.patterns, packages=packages):
         for record in _build_step(root, step, spec, label=label):
             records.append((step, record))
     return RevisionBuild(tuple(records), tuple(modules))

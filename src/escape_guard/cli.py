@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--explain", action="store_true", help="build with -m=2 and show why each escape happens"
     )
     diff.add_argument(
+        "--all-packages",
+        action="store_true",
+        help="build every package the patterns select, not only those with changed Go files "
+        "(slower; also finds indirect escapes in packages the change did not touch)",
+    )
+    diff.add_argument(
         "--config",
         metavar="FILE",
         help="configuration file (default: .escape-guard.yml at the repo root)",
@@ -103,7 +109,12 @@ def _diff(args: argparse.Namespace) -> ExitCode:
         fail_on=args.fail_on,
     )
     options = DiffOptions(
-        repo=args.repo, base=args.base, head=args.head, config=config, explain=args.explain
+        repo=args.repo,
+        base=args.base,
+        head=args.head,
+        config=config,
+        explain=args.explain,
+        all_packages=args.all_packages,
     )
     progress = _progress if sys.stderr.isatty() else None
     report = run_diff(options, progress=progress)

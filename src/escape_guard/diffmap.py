@@ -151,6 +151,19 @@ def go_files_changed(linemap: LineMap) -> bool:
     return any(_is_build_input(p) for p in paths)
 
 
+def changed_packages(linemap: LineMap) -> frozenset[str]:
+    """Directories (either side of the diff) holding a changed Go file that ``go build`` reads.
+
+    ``""`` is the repository root. A directory may exist in only one revision.
+    """
+    paths = {p for f in linemap.files for p in (f.old_path, f.new_path) if p is not None}
+    return frozenset(
+        str(PurePosixPath(p).parent).removeprefix(".")
+        for p in paths
+        if p.endswith(".go") and _is_build_input(p)
+    )
+
+
 def _is_build_input(path: str) -> bool:
     parts = PurePosixPath(path).parts
     if any(p == "testdata" or p.startswith((".", "_")) for p in parts):

@@ -81,14 +81,16 @@ def normalize(
     *,
     functions: FunctionLookup | None = None,
 ) -> Iterator[EscapeRecord]:
-    """Resolve paths, fill ``function`` from the source when the compiler gave none, fold it.
+    """Resolve paths, name the enclosing function from the source (when given), fold it.
 
     ``functions`` is asked only about files in the repository.
     """
     for record in records:
         path, in_repo = resolver.resolve(record.path)
         function = record.function
-        if not function and functions is not None and in_repo and record.line > 0:
+        if functions is not None and in_repo and record.line > 0:
+            # The source decides, even over -m=2's "in F": base and head may be built with
+            # different -m levels and must name functions alike.
             function = functions(path, record.line)
         explanation = tuple(_positions(line, resolver) for line in record.explanation)
         yield record._replace(

@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from escape_guard.build import BuildSpec, RevisionBuild, build_revision, go_version
 from escape_guard.compare import compare
 from escape_guard.config import Config
-from escape_guard.diffmap import LineMap, go_files_changed, parse_diff
+from escape_guard.diffmap import LineMap, changed_packages, go_files_changed, parse_diff
 from escape_guard.errors import GitError
 from escape_guard.functions import FunctionIndex, function_index
 from escape_guard.git import Git
@@ -30,6 +30,7 @@ class DiffOptions:
     head: str | None = None  # None: HEAD, or the working tree when it has changes
     config: Config = field(default_factory=Config)
     explain: bool = False
+    all_packages: bool = False  # build every selected package, not only the changed ones
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -97,10 +98,12 @@ class Analysis(NamedTuple):
     sources: _SourceCache
 
 
-def analyze(git: Git, sha: str, spec: BuildSpec, *, label: str) -> Analysis:
+def analyze(
+    git: Git, sha: str, spec: BuildSpec, *, label: str, packages: frozenset[str] | None = None
+) -> Analysis:
     """Check out, build, normalize; the worktree is gone when this returns."""
     with git.worktree(sha, label=label) as root:
-        built = build_revision(root, spec, label=f"{label} revision {sha[:12]}")
+        built = build_revision(root, spec, label=f"{label} revision {sha[:12]}", packages=packages)
         return _normalized(root, built)
 
 
@@ -155,15 +158,14 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
     report = Report(
         revs.base, revs.head, revs.merge_base, (), packages=config.packages, notes=tuple(notes)
     )
-    if not go_files_changed(linemap):
+    packages = None if options.all_packages else changed_packages(linemap)
+    if not go_files_changed(linemap) or packages == frozenset():
         notes.append("no Go files changed: nothing was built")
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
-    spec = BuildSpec(
-        patterns=config.packages, tags=config.tags, explain=options.explain, env=options.env
-    )
+    spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
     with timer.phase("build"):
         version = go_version(options.env, cwd=git.root)
-        base, head = _build_both(git, revs, spec)
+        base, head = _build_both(git, revs, spec, packages=packages, explain=options.explain)
     with timer.phase("compare"):
         findings = compare(base.records, head.records, linemap, key=identity)
         findings = [_attribute(f, linemap, head.sources) for f in findings]
@@ -176,11 +178,14 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
     )
 
 
-def _build_both(git: Git, revs: Revisions, spec: BuildSpec) -> tuple[Analysis, Analysis]:
-    # Two go processes side by side: each is mostly single-threaded on small packages.
+def _build_both(
+    git: Git, revs: Revisions, spec: BuildSpec, *, packages: frozenset[str] | None, explain: bool
+) -> tuple[Analysis, Analysis]:
+    """Both revisions side by side; only the head needs -m=2 (explanations are for findings)."""
+    head_spec = replace(spec, explain=explain)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        base = pool.submit(analyze, git, revs.merge_base, spec, label="base")
-        head = pool.submit(analyze, git, revs.head.sha, spec, label="head")
+        base = pool.submit(analyze, git, revs.merge_base, spec, label="base", packages=packages)
+        head = pool.submit(analyze, git, revs.head.sha, head_spec, label="head", packages=packages)
         return base.result(), head.result()
 
 

@@ -16,6 +16,7 @@ class Inputs:
     github_token: str = ""
     working_directory: str = "."
     packages: tuple[str, ...] = ()  # empty: from the configuration file, else ./...
+    all_packages: bool = False
     tags: tuple[str, ...] = ()
     base: str = ""
     fail_on: str = "new"
@@ -82,6 +83,7 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         github_token=_raw(env, "github-token"),
         working_directory=_raw(env, "working-directory") or ".",
         packages=_list(env, "packages"),
+        all_packages=_bool(env, "all-packages", False),
         tags=_list(env, "tags"),
         base=_raw(env, "base"),
         fail_on=_choice(env, "fail-on", FAIL_ON, "new"),

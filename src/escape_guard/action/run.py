@@ -46,8 +46,9 @@ def run_action(env: Mapping[str, str], runner: Runner | None = None) -> int:
         runner.command("error", exc.message, title="escape-guard")
         runner.summary(f"## escape-guard could not run\n\n{exc.message}\n")
         return int(exc.exit_code)
-    ctx = Context(_environment(env, inputs), inputs, event, env.get("GITHUB_WORKSPACE") or ".",
-                  runner)
+    ctx = Context(
+        _environment(env, inputs), inputs, event, env.get("GITHUB_WORKSPACE") or ".", runner
+    )
     try:
         report = _report(ctx)
     except EscapeGuardError as exc:
@@ -64,12 +65,18 @@ def _environment(env: Mapping[str, str], inputs: Inputs) -> dict[str, str]:
     # stops with "detected dubious ownership". Command-line scope config (GIT_CONFIG_*)
     # is one of the scopes git trusts for safe.directory.
     count = int(result.get("GIT_CONFIG_COUNT", "0") or 0)
-    result.update({"GIT_CONFIG_COUNT": str(count + 1), f"GIT_CONFIG_KEY_{count}": "safe.directory",
-                   f"GIT_CONFIG_VALUE_{count}": "*"})
+    result.update(
+        {
+            "GIT_CONFIG_COUNT": str(count + 1),
+            f"GIT_CONFIG_KEY_{count}": "safe.directory",
+            f"GIT_CONFIG_VALUE_{count}": "*",
+        }
+    )
     if inputs.go_cache:
         workspace = env.get("GITHUB_WORKSPACE") or "."
-        result["GOCACHE"] = _seeded_cache(os.path.join(workspace, inputs.go_cache),
-                                          env.get("GOCACHE", ""))
+        result["GOCACHE"] = _seeded_cache(
+            os.path.join(workspace, inputs.go_cache), env.get("GOCACHE", "")
+        )
     return result
 
 
@@ -90,18 +97,31 @@ def _report(ctx: Context) -> Report | None:
     with ctx.runner.group("Fetch history"):
         git = Git.discover(repo, env=ctx.env)
         if not ctx.event.base:
-            ctx.runner.log(f"nothing to compare: the {ctx.event.name} event has no base "
-                           "(a new branch?); set the base input to compare with a branch")
-            ctx.runner.summary("## escape-guard\n\nNothing to compare: this push created the "
-                               "branch, so there is no earlier commit to compare with.\n")
+            ctx.runner.log(
+                f"nothing to compare: the {ctx.event.name} event has no base "
+                "(a new branch?); set the base input to compare with a branch"
+            )
+            ctx.runner.summary(
+                "## escape-guard\n\nNothing to compare: this push created the "
+                "branch, so there is no earlier commit to compare with.\n"
+            )
             _set_outputs(ctx, None)
             return None
         ensure_history(git, ctx.event.base, ctx.event.head, log=ctx.runner.log)
     config = load_config(git.root, _config_path(ctx, repo)).with_overrides(
-        packages=ctx.inputs.packages or None, tags=ctx.inputs.tags or None,
-        fail_on=ctx.inputs.fail_on)
-    options = DiffOptions(repo=repo, base=ctx.event.base, head=ctx.event.head, config=config,
-                          explain=ctx.inputs.explain, env=ctx.env)
+        packages=ctx.inputs.packages or None,
+        tags=ctx.inputs.tags or None,
+        fail_on=ctx.inputs.fail_on,
+    )
+    options = DiffOptions(
+        repo=repo,
+        base=ctx.event.base,
+        head=ctx.event.head,
+        config=config,
+        explain=ctx.inputs.explain,
+        all_packages=ctx.inputs.all_packages,
+        env=ctx.env,
+    )
     with ctx.runner.group("Build and compare"):
         report = run_diff(options, progress=lambda phase: ctx.runner.log(f"{phase} ..."))
     return report._replace(base=Revision(ctx.event.base_ref or report.base.ref, report.base.sha))
@@ -120,9 +140,11 @@ def _load_report(ctx: Context) -> Report:
         raise UsageError(f"input report-path: cannot read {path}: {exc.strerror}") from exc
     head = ctx.event.head
     if head and report.head.sha != head:
-        raise UsageError(f"input report-path: the report is for commit {report.head.sha[:12]}, "
-                         f"but this run is for {head[:12]}; refusing to post a stale or forged "
-                         "report")
+        raise UsageError(
+            f"input report-path: the report is for commit {report.head.sha[:12]}, "
+            f"but this run is for {head[:12]}; refusing to post a stale or forged "
+            "report"
+        )
     return report
 
 
@@ -131,15 +153,23 @@ def _target(ctx: Context, head_sha: str) -> Target:
     server = env.get("GITHUB_SERVER_URL", "https://github.com")
     run_id = env.get("GITHUB_RUN_ID", "")
     run_url = f"{server}/{ctx.event.repository}/actions/runs/{run_id}" if run_id else ""
-    return Target(api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,
-                  token=ctx.inputs.github_token, repository=ctx.event.repository,
-                  head_sha=head_sha, pull_number=ctx.inputs.pull_request or ctx.event.pull_number,
-                  run_url=run_url)
+    return Target(
+        api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,
+        token=ctx.inputs.github_token,
+        repository=ctx.event.repository,
+        head_sha=head_sha,
+        pull_number=ctx.inputs.pull_request or ctx.event.pull_number,
+        run_url=run_url,
+    )
 
 
 def _options(ctx: Context) -> Options:
-    return Options(comment=ctx.inputs.comment, max_inline_comments=ctx.inputs.max_inline_comments,
-                   include_indirect=ctx.inputs.include_indirect, fail_on=ctx.inputs.fail_on)
+    return Options(
+        comment=ctx.inputs.comment,
+        max_inline_comments=ctx.inputs.max_inline_comments,
+        include_indirect=ctx.inputs.include_indirect,
+        fail_on=ctx.inputs.fail_on,
+    )
 
 
 def _can_publish(ctx: Context) -> bool:
@@ -155,15 +185,17 @@ def _conclude(ctx: Context, report: Report) -> int:
     _set_outputs(ctx, report)
     if _can_publish(ctx):
         with ctx.runner.group("Publish"):
-            outcome = publish(report, _target(ctx, report.head.sha), _options(ctx),
-                              log=ctx.runner.log)
+            outcome = publish(
+                report, _target(ctx, report.head.sha), _options(ctx), log=ctx.runner.log
+            )
         for message in outcome.messages:
             ctx.runner.command("warning" if outcome.read_only else "notice", message)
     failing = {"new": report.new, "indirect": report.new + report.indirect, "none": []}
     if failing[ctx.inputs.fail_on]:
         count = len(failing[ctx.inputs.fail_on])
-        ctx.runner.log(f"escape-guard: {count} new heap escape(s); failing (fail-on: "
-                       f"{ctx.inputs.fail_on})")
+        ctx.runner.log(
+            f"escape-guard: {count} new heap escape(s); failing (fail-on: {ctx.inputs.fail_on})"
+        )
         return int(ExitCode.NEW_ESCAPES)
     return int(ExitCode.OK)
 
@@ -174,8 +206,9 @@ def _fail(ctx: Context, exc: EscapeGuardError) -> int:
     _set_outputs(ctx, None)
     if _can_publish(ctx):
         try:
-            outcome = publish_failure(exc.message, _target(ctx, ctx.event.head), _options(ctx),
-                                      log=ctx.runner.log)
+            outcome = publish_failure(
+                exc.message, _target(ctx, ctx.event.head), _options(ctx), log=ctx.runner.log
+            )
             for message in outcome.messages:
                 ctx.runner.command("warning", message)
         except EscapeGuardError as publish_error:
@@ -184,18 +217,29 @@ def _fail(ctx: Context, exc: EscapeGuardError) -> int:
 
 
 def _set_outputs(ctx: Context, report: Report | None) -> None:
-    outputs = {"new-escapes": "0", "fixed-escapes": "0", "indirect-escapes": "0",
-               "report": "", "sarif": ""}
+    outputs = {
+        "new-escapes": "0",
+        "fixed-escapes": "0",
+        "indirect-escapes": "0",
+        "report": "",
+        "sarif": "",
+    }
     if report is not None:
         directory = os.path.join(ctx.workspace, OUTPUT_DIR)
         os.makedirs(directory, exist_ok=True)
-        for name, text in (("report.json", json_report.render(report)),
-                           ("report.sarif", sarif.render(report))):
+        for name, text in (
+            ("report.json", json_report.render(report)),
+            ("report.sarif", sarif.render(report)),
+        ):
             with open(os.path.join(directory, name), "w", encoding="utf-8") as fh:
                 fh.write(text)
-        outputs.update({"new-escapes": str(len(report.new)),
-                        "fixed-escapes": str(len(report.fixed)),
-                        "indirect-escapes": str(len(report.indirect)),
-                        "report": f"{OUTPUT_DIR}/report.json",
-                        "sarif": f"{OUTPUT_DIR}/report.sarif"})
+        outputs.update(
+            {
+                "new-escapes": str(len(report.new)),
+                "fixed-escapes": str(len(report.fixed)),
+                "indirect-escapes": str(len(report.indirect)),
+                "report": f"{OUTPUT_DIR}/report.json",
+                "sarif": f"{OUTPUT_DIR}/report.sarif",
+            }
+        )
     ctx.runner.set_outputs(outputs)
