@@ -69,13 +69,20 @@ def read_event(env: Mapping[str, str], inputs: Inputs) -> Event:
     if name == "workflow_run":
         # The privileged half of the fork-safe pair: it posts a report, it builds nothing.
         if not inputs.report_path:
-            raise UsageError("on workflow_run, set the report-path input to the JSON report the "
-                             "pull_request workflow uploaded (see examples/workflows/"
-                             "fork-safe-comment.yml)")
+            raise UsageError(
+                "on workflow_run, set the report-path input to the JSON report the "
+                "pull_request workflow uploaded (see examples/workflows/"
+                "fork-safe-comment.yml)"
+            )
         run = payload.get("workflow_run") or {}
         pulls = run.get("pull_requests") or []
-        return Event(name, repository, "", run.get("head_sha", ""),
-                     pull_number=int(pulls[0]["number"]) if pulls else None)
+        return Event(
+            name,
+            repository,
+            "",
+            run.get("head_sha", ""),
+            pull_number=int(pulls[0]["number"]) if pulls else None,
+        )
     if name == "workflow_dispatch":
         base = inputs.base or (payload.get("inputs") or {}).get("base") or ""
         if not base:
