@@ -103,6 +103,11 @@ def inline_comment(finding: Finding) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def list_item(finding: Finding) -> str:
+    """``finding`` as the summary lists it: a list item with its source line and hint."""
+    return _item(finding)
+
+
 def _advice(finding: Finding) -> str:
     if finding.status is Status.ACCEPTED:
         return f"Accepted: {_reason(finding)}."

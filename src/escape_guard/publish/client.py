@@ -1,0 +1,167 @@
+"""The REST client: PyGithub's requester with retries, pacing and one-line errors.
+
+Requests go through ``Github.requester`` with raw JSON, not PyGithub's object model:
+its list items are lazy, and reading a key GitHub omits (``in_reply_to_id`` on a
+thread's first comment) costs one GET per item. Every failure becomes an
+``ApiFailure`` whose message names the request and GitHub's answer, never the token.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import github
+import requests
+from github.GithubException import GithubException
+
+_MAX_PAGES = 100  # 10,000 items at 100 a page: more than any pull request the bot talks to
+_LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+READ_ONLY_MESSAGE = "Resource not accessible by integration"
+
+
+class Settings(NamedTuple):
+    """How patient the client is. ``backoff`` is the unit of every wait, in seconds."""
+
+    attempts: int = 5
+    backoff: float = 1.0
+    timeout: int = 30
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """``ESCAPE_GUARD_RETRY_BACKOFF`` (seconds, default 1; tests use 0) sets the backoff."""
+    raw = (os.environ if env is None else env).get("ESCAPE_GUARD_RETRY_BACKOFF", "").strip()
+    try:
+        backoff = float(raw) if raw else Settings().backoff
+    except ValueError:
+        backoff = Settings().backoff
+    return Settings(backoff=max(backoff, 0.0))
+
+
+class ApiFailure(Exception):
+    """A request GitHub refused or that kept failing after the retries."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+    @property
+    def read_only(self) -> bool:
+        """The token may not write here (a fork's GITHUB_TOKEN, or a missing permission)."""
+        return self.status == 403 and READ_ONLY_MESSAGE.lower() in self.message.lower()
+
+
+def _retry(settings: Settings) -> github.GithubRetry:
+    # GithubRetry retries 5xx, and 403s that carry Retry-After or a rate-limit message.
+    # PATCH and DELETE are added to its methods: editing and deleting comments are
+    # idempotent. Waits are bounded so a job never hangs on one request.
+    unit = settings.backoff
+    return github.GithubRetry(
+        total=settings.attempts - 1,
+        backoff_factor=unit,
+        backoff_max=60 * unit,
+        secondary_rate_wait=60 * unit,  # GitHub asks for at least a minute without Retry-After
+        max_rate_limit_wait=600 * unit,
+        retry_after_max=max(int(300 * unit), 1),
+        raise_on_status=False,  # the last answer becomes the error, with GitHub's message
+        allowed_methods=frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"}),
+    )
+
+
+class Api:
+    """JSON requests to one GitHub API with the bot's token."""
+
+    def __init__(self, api_url: str, token: str, settings: Settings | None = None) -> None:
+        settings = settings or settings_from_env()
+        self._token = token
+        self.api_url = api_url.rstrip("/")
+        self._github = github.Github(
+            auth=github.Auth.Token(token),
+            base_url=self.api_url,
+            timeout=settings.timeout,
+            per_page=100,
+            retry=_retry(settings),
+            # GitHub asks integrations to pause between writes (secondary rate limits).
+            seconds_between_requests=0.25 * settings.backoff,
+            seconds_between_writes=settings.backoff,
+        )
+
+    def get_list(self, path: str) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated list, following ``Link: rel="next"``."""
+        url: str | None = path
+        parameters: dict[str, Any] | None = {"per_page": 100}
+        for _ in range(_MAX_PAGES):
+            if url is None:
+                return
+            headers, data = self._call("GET", url, parameters=parameters)
+            yield from data if isinstance(data, list) else []
+            url, parameters = _next_page(headers), None
+
+    def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._object(self._call("POST", path, body=body)[1])
+
+    def patch(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._object(self._call("PATCH", path, body=body)[1])
+
+    def delete(self, path: str) -> None:
+        self._call("DELETE", path)
+
+    def close(self) -> None:
+        self._github.close()
+
+    def _call(
+        self,
+        verb: str,
+        url: str,
+        *,
+        parameters: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> tuple[dict[str, Any], Any]:
+        requester = self._github.requester
+        payload = None if body is None else dict(body)
+        try:
+            return requester.requestJsonAndCheck(verb, url, parameters=parameters, input=payload)
+        except GithubException as error:
+            message = _describe(verb, url, error)
+            raise ApiFailure(self._redact(message), status=error.status) from None
+        except (requests.RequestException, OSError) as error:
+            problem = f"{type(error).__name__}: {error}"
+            message = f"{verb} {_path(url)}: could not reach {self.api_url}: {problem}"
+            raise ApiFailure(self._redact(message)) from None
+
+    def _object(self, data: Any) -> dict[str, Any]:
+        return data if isinstance(data, dict) else {}
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _next_page(headers: Mapping[str, Any]) -> str | None:
+    found = _LINK_NEXT.search(str(headers.get("link", "")))
+    return found.group(1) if found else None
+
+
+def _path(url: str) -> str:
+    return urllib.parse.urlsplit(url).path or url
+
+
+def _describe(verb: str, url: str, error: GithubException) -> str:
+    """One line: ``POST /repos/o/r/pulls/7/reviews: 422 Unprocessable Entity (…)``."""
+    data = error.data if isinstance(error.data, dict) else {}
+    message = str(data.get("message") or error.message or "no message").strip()
+    details = "; ".join(_error_text(e) for e in data.get("errors") or [] if _error_text(e))
+    text = f"{verb} {_path(url)}: {error.status} {message}"
+    return " ".join((text + (f" ({details})" if details else "")).split())
+
+
+def _error_text(item: Any) -> str:
+    if isinstance(item, dict):
+        return str(item.get("message") or item.get("code") or "")
+    return str(item)
