@@ -371,3 +371,66 @@ def test_only_changed_packages_are_built(repo: Repo) -> None:
 
 def _tree(root: Path) -> dict[str, str | None]:
     return {os.path.relpath(p, root): p.read_text() for p in root.rglob("*") if p.is_file()}
+
+
+def test_go_work_workspace(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOFLAGS", "")  # -mod=mod is refused in workspace mode
+    base = {
+        "go.work": "go 1.21\n\nuse (\n\t./api\n\t./lib\n)\n",
+        "lib/go.mod": "module example.com/lib\n\ngo 1.21\n",
+        "lib/lib.go": "package lib\n\n// Val returns n.\nfunc Val(n int) int {\n\treturn n\n}\n",
+        "api/go.mod": "module example.com/api\n\ngo 1.21\n",
+        "api/api.go": 'package api\n\nimport "example.com/lib"\n\n// Get calls lib.\n'
+        "func Get() int {\n\treturn lib.Val(1)\n}\n",
+    }
+    repo.commit(base, "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    changed = (
+        base["api/api.go"] + "\nvar held *int\n\n// Hold keeps n.\nfunc Hold(n int) {\n"
+        "\theld = &n\n}\n"
+    )
+    repo.commit({"api/api.go": changed}, "head")
+    code, report = run(repo)
+    assert code == 1
+    assert what(report["new"]) == [("api/api.go", 13, "moved", "n")]
+
+
+def test_interrupt_removes_worktrees(repo: Repo, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    branch(
+        repo, {"lib.go": LIB.replace("\ts := 0\n", "\ts := 0\n\tsink = &s\n")}, base={"lib.go": LIB}
+    )
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    started = tmp_path / "started"
+    # A go that is slow to build, so the interrupt arrives mid-build.
+    (shim / "go").write_text(
+        f'#!/bin/sh\n[ "$1" = build ] && touch {started} && sleep 30\n'
+        f'exec {Path(sys.executable).parent / "go"} "$@"\n'
+    )
+    (shim / "go").chmod(0o755)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**repo.env, "PATH": f"{shim}:{repo.env['PATH']}", "TMPDIR": str(scratch)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "escape_guard", "diff", "--repo", str(repo.path), "--base", "main"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    start = time.monotonic()
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # only escape-guard: it must stop its go processes
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert time.monotonic() - start < 20  # it did not wait for the slow builds
+    assert "interrupted" in err and "Traceback" not in err
+    assert repo.git("worktree", "list").count("\n") == 0
+    assert list(scratch.iterdir()) == []

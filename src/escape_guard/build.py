@@ -9,9 +9,12 @@ names such as ``example.com/m/sub/sub.go:5:29``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
@@ -238,12 +241,14 @@ def _build_step(root: str, step: Step, spec: BuildSpec, *, label: str) -> list[E
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            # Its own process group, so stop_builds can end go and every compiler it runs.
+            start_new_session=True,
         )
     except FileNotFoundError as exc:
         raise EnvironmentProblem("go is not installed or not on PATH") from exc
     assert proc.stderr is not None
     errors: list[str] = []
-    with proc:
+    with proc, _running(proc):
         heap = [
             r
             for r in parse_lines(_tee_errors(proc.stderr, errors), explanations=spec.explain)
@@ -256,6 +261,29 @@ def _build_step(root: str, step: Step, spec: BuildSpec, *, label: str) -> list[E
             f"the {label} does not build{where} (go build exited {proc.returncode}):\n{shown}"
         )
     return heap
+
+
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _running(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
+    try:
+        yield
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
+
+
+def stop_builds() -> None:
+    """Terminate every go build still running (on Ctrl-C, from the main thread)."""
+    with _RUNNING_LOCK:
+        for proc in _RUNNING:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)  # go and the compilers it started
 
 
 def _tee_errors(stream: IO[bytes], errors: list[str]) -> Iterator[bytes]:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from escape_guard.build import BuildSpec, RevisionBuild, build_revision, go_version
+from escape_guard.build import BuildSpec, RevisionBuild, build_revision, go_version, stop_builds
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import LineMap, changed_packages, go_files_changed, parse_diff
@@ -186,7 +186,12 @@ def _build_both(
     with ThreadPoolExecutor(max_workers=2) as pool:
         base = pool.submit(analyze, git, revs.merge_base, spec, label="base", packages=packages)
         head = pool.submit(analyze, git, revs.head.sha, head_spec, label="head", packages=packages)
-        return base.result(), head.result()
+        try:
+            return base.result(), head.result()
+        except BaseException:
+            # Ctrl-C or a failed build: stop the other build instead of waiting for it.
+            stop_builds()
+            raise
 
 
 def _attribute(finding: Finding, linemap: LineMap, head: _SourceCache) -> Finding:
