@@ -104,6 +104,20 @@ def test_a_secondary_rate_limit_without_retry_after_is_retried(
     assert outcome.summary_comment_id is not None
 
 
+def test_a_lasting_rate_limit_gives_up_after_five_attempts(
+    server: FakeGitHub, history: History
+) -> None:
+    head = open_pull(server, history)
+    body = {"message": SECONDARY_RATE_LIMIT_MESSAGE, "status": "403"}
+    server.fail("POST", r"/check-runs$", 403, body=body, times=100)
+    with pytest.raises(GitHubError) as caught:
+        run(server, head_report(head_sha=head), head, pull_number=None)
+    assert statuses(server, "POST", "/check-runs") == [403] * 5
+    assert caught.value.message == (
+        f"GitHub API failed: POST /repos/{REPO}/check-runs: 403 Forbidden (after 5 attempts)"
+    )
+
+
 def test_a_lasting_failure_is_one_github_error_after_the_others_ran(
     server: FakeGitHub, history: History
 ) -> None:
@@ -114,7 +128,8 @@ def test_a_lasting_failure_is_one_github_error_after_the_others_ran(
         run(server, head_report(grab_escape(), head_sha=head), head, log=log)
     assert statuses(server, "POST", "/reviews") == [500] * 5  # bounded attempts
     assert caught.value.message == (
-        f"GitHub API failed: POST /repos/{REPO}/pulls/{NUMBER}/reviews: 500 Internal Server Error"
+        f"GitHub API failed: POST /repos/{REPO}/pulls/{NUMBER}/reviews: "
+        "500 Internal Server Error (after 5 attempts)"
     )
     assert caught.value.exit_code is ExitCode.GITHUB
     # The summary and the check run were still posted: the check does not stay pending.

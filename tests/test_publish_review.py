@@ -202,7 +202,7 @@ def test_comments_beyond_the_limit_go_in_the_body(server: FakeGitHub, history: H
     )
     assert [c.line for c in server.review_comments(REPO, NUMBER)] == [9]
     (body,) = reviews(server)
-    assert "**More than 1 inline comments**, so the rest are listed here:" in body
+    assert "**Beyond the limit of 1 inline comment**, so listed here:" in body
     assert "`app/main.go:33:14` in `printIt`" in body
     assert outcome.inline_comments == 1
 
@@ -299,3 +299,24 @@ def test_review_bodies_mention_no_one(server: FakeGitHub, history: History) -> N
     assert len(bodies) == 2
     for body in bodies:
         assert live_links(body) == [], body
+
+
+def test_a_file_without_a_patch_gets_no_inline_comment(
+    server: FakeGitHub, history: History
+) -> None:
+    # A pure rename has no patch in GET /pulls/{n}/files, like a file too large to show.
+    history.repo.git("checkout", "--quiet", "--detach", history.base)
+    history.repo.mv("app/main.go", "app/grab.go")
+    sha = history.repo.commit(message="rename")
+    diff = history.repo.git("diff", "--find-renames", f"{history.base}...{sha}") + "\n"
+    server.add_pull(REPO, NUMBER, history.base, sha, "main", "feature", diff)
+    indirect = finding(status=Status.INDIRECT, path="app/grab.go", line=9, expression="v")
+    outcome = run(server, head_report(indirect, head_sha=sha), sha, include_indirect=True)
+
+    files = [r for r in server.requests if r.path.endswith("/files")]
+    assert len(files) == 1
+    assert server.review_comments(REPO, NUMBER) == []
+    (body,) = reviews(server)
+    assert "**Not on a line of this diff**" in body and "`app/grab.go:9:2`" in body
+    assert outcome.inline_comments == 0
+    assert [r.status for r in server.requests if r.method == "POST"] == [200, 201, 201]

@@ -119,7 +119,7 @@ def test_a_huge_report_fits_every_body(server: FakeGitHub, head: str) -> None:
         assert len(body) <= MAX_CHARS
     assert len(summary.body) > MAX_CHARS - 2000  # filled, not truncated early
     assert "- … and " in summary.body and " more" in summary.body
-    assert "**More than 20 inline comments**" in review.body
+    assert "**Beyond the limit of 20 inline comments**" in review.body
     assert "- … and " in review.body
 
     again = run(server, head_report(*escapes, *fixed, head_sha=head), head)

@@ -12,6 +12,7 @@ import os
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping
+from http import HTTPStatus
 from typing import Any, NamedTuple
 
 import github
@@ -82,8 +83,10 @@ class Api:
         settings = settings or settings_from_env()
         self._token = token
         self.api_url = api_url.rstrip("/")
+        self.writes = 0  # writes GitHub accepted
+        self._attempts = settings.attempts
         self._github = github.Github(
-            auth=github.Auth.Token(token),
+            auth=github.Auth.Token(token) if token else None,
             base_url=self.api_url,
             timeout=settings.timeout,
             per_page=100,
@@ -127,14 +130,16 @@ class Api:
         requester = self._github.requester
         payload = None if body is None else dict(body)
         try:
-            return requester.requestJsonAndCheck(verb, url, parameters=parameters, input=payload)
+            answer = requester.requestJsonAndCheck(verb, url, parameters=parameters, input=payload)
         except GithubException as error:
-            message = _describe(verb, url, error)
+            message = _describe(verb, url, error, self._attempts)
             raise ApiFailure(self._redact(message), status=error.status) from None
         except (requests.RequestException, OSError) as error:
             problem = f"{type(error).__name__}: {error}"
             message = f"{verb} {_path(url)}: could not reach {self.api_url}: {problem}"
             raise ApiFailure(self._redact(message)) from None
+        self.writes += verb != "GET"
+        return answer
 
     def _object(self, data: Any) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}
@@ -152,13 +157,24 @@ def _path(url: str) -> str:
     return urllib.parse.urlsplit(url).path or url
 
 
-def _describe(verb: str, url: str, error: GithubException) -> str:
+def _describe(verb: str, url: str, error: GithubException, attempts: int) -> str:
     """One line: ``POST /repos/o/r/pulls/7/reviews: 422 Unprocessable Entity (…)``."""
     data = error.data if isinstance(error.data, dict) else {}
-    message = str(data.get("message") or error.message or "no message").strip()
-    details = "; ".join(_error_text(e) for e in data.get("errors") or [] if _error_text(e))
-    text = f"{verb} {_path(url)}: {error.status} {message}"
-    return " ".join((text + (f" ({details})" if details else "")).split())
+    message = str(data.get("message") or error.message or "").strip()
+    details = [_error_text(e) for e in data.get("errors") or [] if _error_text(e)]
+    # Retried answers reach here without their body (the retry logic read it): a 5xx, or
+    # a rate limit that did not lift.
+    if error.status >= 500 or (error.status in (403, 429) and not message):
+        details.append(f"after {attempts} attempts")
+    text = f"{verb} {_path(url)}: {error.status} {message or _phrase(error.status)}"
+    return " ".join((text + (f" ({'; '.join(details)})" if details else "")).split())
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "no message"
 
 
 def _error_text(item: Any) -> str:

@@ -132,9 +132,7 @@ class _Run:
         self.stopped = not target.token  # no more writes: no token, or a read-only one
         if self.stopped:
             self.messages.append(UNAUTHENTICATED)
-        self.api = Api(target.api_url, target.token or "-")
-        # Something reached the pull request: a refused check run is then a missing permission.
-        self.wrote = False
+        self.api = Api(target.api_url, target.token)
         self.review_id: int | None = None
         self.inline_comments = 0
         self.summary_id: int | None = None
@@ -152,7 +150,6 @@ class _Run:
             else:
                 self._failed(failure)
             return None
-        self.wrote = True
         return result
 
     def check(self, output: checks.CheckOutput) -> None:
@@ -170,7 +167,8 @@ class _Run:
         except ApiFailure as failure:
             if not failure.read_only:
                 self._failed(failure)
-            elif self.wrote or self.target.pull_number is None:
+            elif self.api.writes or self.target.pull_number is None:
+                # Other writes went through: only the checks permission is missing.
                 self.messages.append(CHECKS_PERMISSION)
             else:
                 self._refused(CHECKS_OR_READ_ONLY, FORK_PATTERN)

@@ -76,7 +76,8 @@ def plan_comments(
     placed = {fp for fp, _ in placeable}
     outside = [(fp, f) for fp, f in fresh if fp not in placed]
     inline, over = placeable[:max_inline], placeable[max_inline:]
-    beyond = f"**More than {max_inline} inline comments**, so the rest are listed here:"
+    noun = "inline comment" if max_inline == 1 else "inline comments"
+    beyond = f"**Beyond the limit of {max_inline} {noun}**, so listed here:"
     return Plan(inline, [Section(_OUTSIDE, outside), Section(beyond, over)], list(praise))
 
 

@@ -52,7 +52,7 @@ def review_body(
     limit: int = MAX_CHARS,
 ) -> str:
     """The review's body: the headline, what is commented inline, the listed findings."""
-    parts = [Section(s.heading, s.items) for s in sections if s.items]
+    parts = [s for s in sections if s.items]
     if praise:
         parts.append(Section("**Removed** 🎉 — these no longer allocate:", praise))
     listed = [fp for section in parts for fp, _ in section.items]
