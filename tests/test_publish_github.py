@@ -147,6 +147,7 @@ def test_a_refused_token_never_shows(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         with pytest.raises(GitHubError) as caught:
             run(server, head_report(grab_escape(), head_sha=head), head, log=log)
         assert server.tokens == [TOKEN]
+        assert server.violations == []
     assert "401 Bad credentials" in caught.value.message
     assert "\n" not in caught.value.message
     for shown in (caught.value.message, *log, repr(caught.value)):
