@@ -108,7 +108,9 @@ class Git:
     def worktree(self, sha: str, *, label: str) -> Iterator[str]:
         """Check ``sha`` out into a temporary worktree; always removed afterwards."""
         parent = tempfile.mkdtemp(prefix=f"escape-guard-{label}-")
-        path = os.path.join(parent, "src")
+        # A unique last component: git names the worktree's admin directory after it, and
+        # two worktrees added at once under the same name race for it.
+        path = os.path.join(parent, os.path.basename(parent))
         try:
             self.run("worktree", "add", "--detach", "--quiet", path, sha)
             yield path

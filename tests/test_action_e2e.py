@@ -1,0 +1,254 @@
+"""End-to-end: the real `escape-guard action` subprocess, a real repository and Go, fake GitHub."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import cmarkgfm
+import pytest
+
+from tests.action_harness import REPOSITORY, TOKEN, ActionHarness
+from tests.fakegithub import FakeGitHub
+
+pytestmark = pytest.mark.go
+
+GO_MOD = "module example.com/svc\n\ngo 1.21\n"
+LIB = """package svc
+
+// Buffer is a reusable byte buffer.
+type Buffer struct{ data []byte }
+
+// Len reports the buffer's length.
+func (b *Buffer) Len() int {
+	return len(b.data)
+}
+
+// Sum adds numbers without allocating.
+func Sum(xs []int) int {
+	total := 0
+	for _, x := range xs {
+		total += x
+	}
+	return total
+}
+"""
+# The pull request adds a function whose local escapes through a global: one new escape.
+NEW_FUNC = """
+var lastSize *int
+
+// Track remembers the size of the latest request.
+func Track(size int) {
+	s := size
+	lastSize = &s
+}
+"""
+FIXED_FUNC = NEW_FUNC.replace("\tlastSize = &s\n", "\t_ = s\n")
+KEEP_LINE = LIB.count("\n") + NEW_FUNC.split("\n").index("\ts := size") + 1
+
+
+@pytest.fixture
+def gh(tmp_path: Path, go_env: dict[str, str], fake_github: FakeGitHub) -> ActionHarness:
+    harness = ActionHarness(tmp_path, go_env, fake_github)
+    harness.origin.commit({"go.mod": GO_MOD, "svc.go": LIB}, "base")
+    harness.origin.git("switch", "--quiet", "-c", "feature")
+    return harness
+
+
+def _push_new_escape(gh: ActionHarness) -> dict[str, object]:
+    gh.origin.commit({"svc.go": LIB + NEW_FUNC}, "add Keep")
+    return gh.open_pull(7)
+
+
+def test_new_escape_gets_one_inline_comment_and_fails(gh: ActionHarness) -> None:
+    result = gh.run("pull_request", _push_new_escape(gh))
+    assert result.code == 1, result.stdout + result.stderr
+    reviews = gh.server.reviews(REPOSITORY, 7)
+    assert len(reviews) == 1
+    assert reviews[0].commit_id == gh.origin.git("rev-parse", "feature")
+    comments = gh.server.review_comments(REPOSITORY, 7)
+    assert [(c.path, c.line, c.side) for c in comments] == [("svc.go", KEEP_LINE, "RIGHT")]
+    assert "`s`" in comments[0].body and "Track" in comments[0].body
+    assert "<details>" in comments[0].body  # the compiler's explanation, folded
+    assert len(gh.server.issue_comments(REPOSITORY, 7)) == 1  # the summary comment
+    (check,) = gh.server.check_runs(REPOSITORY)
+    assert (check.name, check.status, check.conclusion) == ("escape-guard", "completed", "failure")
+    assert result.outputs["new-escapes"] == "1"
+    assert result.report()["new"][0]["function"] == "Track"
+    assert (result.workspace / result.outputs["sarif"]).is_file()
+    assert f"::error file=svc.go,line={KEEP_LINE}" in result.stdout
+    assert "1 new heap escape" in result.summary
+    assert TOKEN not in result.stdout + result.stderr + result.summary
+    assert gh.server.violations == []
+    html = cmarkgfm.github_flavored_markdown_to_html(comments[0].body)
+    assert "<script" not in html
+
+
+def test_rerun_and_fixing_push(gh: ActionHarness) -> None:
+    payload = _push_new_escape(gh)
+    assert gh.run("pull_request", payload).code == 1
+    summary_id = gh.server.issue_comments(REPOSITORY, 7)[0].id
+    # Re-run of the same commit: nothing new is posted.
+    assert gh.run("pull_request", payload).code == 1
+    assert len(gh.server.reviews(REPOSITORY, 7)) == 1
+    assert len(gh.server.review_comments(REPOSITORY, 7)) == 1
+    assert [c.id for c in gh.server.issue_comments(REPOSITORY, 7)] == [summary_id]
+    # A new push removes the escape: the comment goes, the summary is edited in place.
+    gh.origin.commit({"svc.go": LIB + FIXED_FUNC}, "fix")
+    result = gh.run("pull_request", gh.open_pull(7))
+    assert result.code == 0, result.stdout
+    assert gh.server.review_comments(REPOSITORY, 7) == []
+    (summary,) = gh.server.issue_comments(REPOSITORY, 7)
+    assert summary.id == summary_id
+    assert "No new heap escapes" in summary.body or "0 new" in summary.body
+    assert gh.server.check_runs(REPOSITORY)[-1].conclusion == "success"
+    assert gh.server.violations == []
+
+
+def test_fork_pull_request_with_read_only_token(gh: ActionHarness) -> None:
+    payload = _push_new_escape(gh)
+    gh.server.read_only = True
+    result = gh.run("pull_request", payload)
+    assert result.code == 1  # the check still concludes from the job's status
+    assert gh.server.reviews(REPOSITORY, 7) == []
+    assert f"::error file=svc.go,line={KEEP_LINE}" in result.stdout
+    assert "1 new heap escape" in result.summary
+    assert "fork-safe" in result.stdout and "workflow_run" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_transient_failures_are_retried(gh: ActionHarness) -> None:
+    payload = _push_new_escape(gh)
+    gh.server.fail("POST", r"/pulls/7/reviews$", 502, times=2)
+    gh.server.secondary_rate_limit("POST", r"/issues/7/comments$", retry_after=1)
+    result = gh.run("pull_request", payload)
+    assert result.code == 1, result.stdout + result.stderr
+    assert len(gh.server.reviews(REPOSITORY, 7)) == 1
+    assert len(gh.server.issue_comments(REPOSITORY, 7)) == 1
+
+
+def test_rejected_inline_comment_falls_back_to_body(gh: ActionHarness) -> None:
+    payload = _push_new_escape(gh)
+    gh.server.fail(
+        "POST",
+        r"/pulls/7/reviews$",
+        422,
+        times=1,
+        body={
+            "message": "Unprocessable Entity",
+            "errors": ["Pull request review thread line must be part of the diff"],
+        },
+    )
+    result = gh.run("pull_request", payload)
+    assert result.code == 1
+    (review,) = gh.server.reviews(REPOSITORY, 7)
+    assert gh.server.review_comments(REPOSITORY, 7) == []
+    assert "svc.go" in review.body and "Track" in review.body
+
+
+def test_huge_report_stays_within_limits(gh: ActionHarness) -> None:
+    many = "\n".join(
+        f"func Keep{i}(n int) *int {{\n\tv := n + {i}\n\treturn &v\n}}\n" for i in range(1500)
+    )
+    gh.origin.commit({"many.go": "package svc\n\n" + many}, "many")
+    result = gh.run("pull_request", gh.open_pull(7), inputs={"explain": "false"})
+    assert result.code == 1
+    assert result.outputs["new-escapes"] == "1500"
+    (review,) = gh.server.reviews(REPOSITORY, 7)
+    assert len(gh.server.review_comments(REPOSITORY, 7)) == 20  # max-inline-comments
+    assert len(review.body) <= 65536 and "more" in review.body
+    (summary,) = gh.server.issue_comments(REPOSITORY, 7)
+    assert len(summary.body) <= 65536
+    check = gh.server.check_runs(REPOSITORY)[-1]
+    assert len(check.output["summary"]) <= 65535
+    assert gh.server.violations == []
+
+
+def test_no_go_changes(gh: ActionHarness) -> None:
+    gh.origin.commit({"README.md": "docs\n"}, "docs")
+    result = gh.run("pull_request", gh.open_pull(7))
+    assert result.code == 0
+    assert gh.server.reviews(REPOSITORY, 7) == []
+    assert "no Go files changed" in result.summary
+    assert result.outputs["new-escapes"] == "0"
+
+
+def test_head_that_does_not_build(gh: ActionHarness) -> None:
+    gh.origin.commit({"broken.go": "package svc\n\nvar X = undefinedName\n"}, "broken")
+    result = gh.run("pull_request", gh.open_pull(7))
+    assert result.code == 3
+    assert "undefined: undefinedName" in result.summary
+    check = gh.server.check_runs(REPOSITORY)[-1]
+    assert (check.status, check.conclusion) == ("completed", "failure")
+    assert "does not build" in check.output["summary"]
+
+
+def test_shallow_clone_fetches_the_merge_base(gh: ActionHarness) -> None:
+    gh.origin.git("switch", "--quiet", "main")
+    gh.origin.commit(
+        {"other.go": "package svc\n\n// Other is unrelated.\nfunc Other() {}\n"}, "main moves on"
+    )
+    gh.origin.git("switch", "--quiet", "feature")
+    payload = _push_new_escape(gh)
+    workspace = gh.clone(depth=1, ref="feature")
+    assert (
+        subprocess.run(
+            ["git", "-C", str(workspace), "rev-parse", "--is-shallow-repository"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        == "true"
+    )
+    result = gh.run("pull_request", payload, workspace=workspace)
+    assert result.code == 1, result.stdout + result.stderr
+    assert "deepening" in result.stdout or "fetching" in result.stdout
+    assert result.outputs["new-escapes"] == "1"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the workspace to another uid")
+def test_workspace_owned_by_another_user(gh: ActionHarness) -> None:
+    payload = _push_new_escape(gh)
+    workspace = gh.clone()
+    for path in [workspace, *workspace.rglob("*")]:
+        os.lchown(path, 4321, 4321)
+    probe = subprocess.run(
+        ["git", "-C", str(workspace), "status"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=gh.env,
+    )
+    assert "dubious ownership" in probe.stderr  # the situation a container action is in
+    result = gh.run("pull_request", payload, workspace=workspace)
+    assert result.code == 1, result.stdout + result.stderr
+
+
+def test_pull_request_target_is_refused(gh: ActionHarness) -> None:
+    payload = _push_new_escape(gh)
+    result = gh.run("pull_request_target", payload)
+    assert result.code == 2
+    assert "pull_request_target" in result.stdout and "fork-safe" in result.stdout
+    assert gh.server.requests == []
+
+
+def test_push_event_compares_before_and_after(gh: ActionHarness) -> None:
+    before = gh.origin.git("rev-parse", "HEAD")
+    gh.origin.commit({"svc.go": LIB + NEW_FUNC}, "add Keep")
+    after = gh.origin.git("rev-parse", "HEAD")
+    gh.server.add_commit(REPOSITORY, after)
+    payload = gh.event("push")
+    payload.update(before=before, after=after, ref="refs/heads/feature")
+    result = gh.run("push", payload, inputs={"comment": "off"})
+    assert result.code == 1
+    assert result.outputs["new-escapes"] == "1"
+    assert gh.server.check_runs(REPOSITORY)[-1].conclusion == "failure"
+    assert not any(r.method == "POST" and "/pulls/" in r.path for r in gh.server.requests)
+
+
+def test_bad_input_is_a_usage_error(gh: ActionHarness) -> None:
+    result = gh.run("pull_request", _push_new_escape(gh), inputs={"fail-on": "sometimes"})
+    assert result.code == 2
+    assert "input fail-on" in result.stdout
+    assert "Traceback" not in result.stderr
