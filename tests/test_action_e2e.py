@@ -252,3 +252,69 @@ def test_bad_input_is_a_usage_error(gh: ActionHarness) -> None:
     assert result.code == 2
     assert "input fail-on" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def _workflow_run(gh: ActionHarness, head_sha: str) -> dict[str, object]:
+    payload = gh.event("pull_request.opened")  # repository and sender: real shapes
+    return {
+        "action": "completed",
+        "repository": payload["repository"],
+        "workflow_run": {"head_sha": head_sha, "pull_requests": [], "event": "pull_request"},
+    }
+
+
+def test_fork_safe_pair(gh: ActionHarness, tmp_path: Path) -> None:
+    payload = _push_new_escape(gh)
+    head = gh.origin.git("rev-parse", "feature")
+    # Part 1: pull_request with a read-only token, comment off: only the report.
+    gh.server.read_only = True
+    built = gh.run("pull_request", payload, inputs={"comment": "off"})
+    assert built.code == 1
+    assert gh.server.reviews(REPOSITORY, 7) == []
+    artifact = tmp_path / "post"
+    artifact.mkdir()
+    (artifact / "report.json").write_text((built.workspace / built.outputs["report"]).read_text())
+    # Part 2: workflow_run with a write token posts it, without checking out or building.
+    gh.server.read_only = False
+    posted = gh.run(
+        "workflow_run",
+        _workflow_run(gh, head),
+        workspace=artifact,
+        inputs={"report-path": "report.json", "pull-request": "7"},
+    )
+    assert posted.code == 1, posted.stdout + posted.stderr
+    comments = gh.server.review_comments(REPOSITORY, 7)
+    assert [(c.path, c.line) for c in comments] == [("svc.go", KEEP_LINE)]
+    assert gh.server.violations == []
+
+
+def test_fork_safe_comment_refuses_a_report_for_another_commit(
+    gh: ActionHarness, tmp_path: Path
+) -> None:
+    payload = _push_new_escape(gh)
+    built = gh.run("pull_request", payload, inputs={"comment": "off"})
+    artifact = tmp_path / "post"
+    artifact.mkdir()
+    (artifact / "report.json").write_text((built.workspace / built.outputs["report"]).read_text())
+    gh.server.add_pull(REPOSITORY, 8, "1" * 40, "2" * 40, "main", "other", "")
+    forged = gh.run(
+        "workflow_run",
+        _workflow_run(gh, gh.origin.git("rev-parse", "feature")),
+        workspace=artifact,
+        inputs={"report-path": "report.json", "pull-request": "8"},
+    )
+    assert forged.code == 2
+    assert "refusing to post" in forged.stdout
+    assert gh.server.reviews(REPOSITORY, 8) == []
+
+
+def test_github_enterprise_server_api_prefix(tmp_path: Path, go_env: dict[str, str]) -> None:
+    with FakeGitHub(api_prefix="/api/v3") as server:
+        gh = ActionHarness(tmp_path, go_env, server)
+        gh.origin.commit({"go.mod": GO_MOD, "svc.go": LIB}, "base")
+        gh.origin.git("switch", "--quiet", "-c", "feature")
+        result = gh.run("pull_request", _push_new_escape(gh))
+        assert result.code == 1, result.stdout + result.stderr
+        assert server.url.endswith("/api/v3")
+        assert len(server.reviews(REPOSITORY, 7)) == 1
+        assert server.violations == []  # every request arrived under the /api/v3 prefix

@@ -16,11 +16,12 @@ from escape_guard.action.history import ensure_history
 from escape_guard.action.inputs import Inputs, read_inputs
 from escape_guard.action.workflow import Runner
 from escape_guard.config import load as load_config
-from escape_guard.errors import EscapeGuardError, ExitCode, UsageError
+from escape_guard.errors import EscapeGuardError, ExitCode, GitHubError, UsageError
 from escape_guard.git import Git
 from escape_guard.model import Report, Revision
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.publish import Options, Target, publish, publish_failure
+from escape_guard.publish.client import Api, ApiFailure
 from escape_guard.render import json as json_report
 from escape_guard.render import markdown, sarif
 
@@ -92,7 +93,9 @@ def _seeded_cache(path: str, image_cache: str) -> str:
 
 def _report(ctx: Context) -> Report | None:
     if ctx.inputs.report_path:
-        return _load_report(ctx)
+        report = _load_report(ctx)
+        _check_pull_head(ctx, report)
+        return report
     repo = os.path.join(ctx.workspace, ctx.inputs.working_directory)
     with ctx.runner.group("Fetch history"):
         git = Git.discover(repo, env=ctx.env)
@@ -146,6 +149,27 @@ def _load_report(ctx: Context) -> Report:
             "report"
         )
     return report
+
+
+def _check_pull_head(ctx: Context, report: Report) -> None:
+    """The pull request named by an untrusted artifact must be the one the report is about."""
+    target = _target(ctx, report.head.sha)
+    if target.pull_number is None or not target.token:
+        return
+    api = Api(target.api_url, target.token)
+    try:
+        pull = api.get(f"/repos/{target.repository}/pulls/{target.pull_number}")
+    except ApiFailure as failure:
+        message = f"cannot read pull request #{target.pull_number}: {failure.message}"
+        raise GitHubError(message) from None
+    finally:
+        api.close()
+    head = (pull.get("head") or {}).get("sha", "")
+    if head != report.head.sha:
+        raise UsageError(
+            f"input report-path: the report is for commit {report.head.sha[:12]}, but pull "
+            f"request #{target.pull_number} is at {head[:12]}; refusing to post it there"
+        )
 
 
 def _target(ctx: Context, head_sha: str) -> Target:

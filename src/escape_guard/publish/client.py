@@ -107,6 +107,9 @@ class Api:
             yield from data if isinstance(data, list) else []
             url, parameters = _next_page(headers), None
 
+    def get(self, path: str) -> dict[str, Any]:
+        return self._object(self._call("GET", path)[1])
+
     def post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         return self._object(self._call("POST", path, body=body)[1])
 
