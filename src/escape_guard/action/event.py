@@ -11,6 +11,14 @@ from escape_guard.errors import UsageError
 
 ZERO_SHA = "0" * 40
 
+SUPPORTED = (
+    "pull_request",
+    "pull_request_target",
+    "push",
+    "merge_group",
+    "workflow_dispatch",
+    "workflow_run",
+)
 PULL_REQUEST_TARGET_REFUSAL = (
     "refusing to run on pull_request_target: that event runs with a write token and secrets "
     "while escape-guard builds the pull request's code, so a malicious pull request could run "
@@ -39,6 +47,11 @@ def read_event(env: Mapping[str, str], inputs: Inputs) -> Event:
     """Base and head for the triggering event; UsageError for events it cannot handle."""
     name = env.get("GITHUB_EVENT_NAME", "")
     repository = env.get("GITHUB_REPOSITORY", "")
+    if name not in SUPPORTED:
+        raise UsageError(
+            f"unsupported event {name or '(GITHUB_EVENT_NAME is not set)'}: escape-guard runs on "
+            f"{', '.join(SUPPORTED)}"
+        )
     payload = _payload(env)
     if name == "pull_request_target" and not inputs.allow_pull_request_target:
         raise UsageError(PULL_REQUEST_TARGET_REFUSAL)
@@ -83,17 +96,13 @@ def read_event(env: Mapping[str, str], inputs: Inputs) -> Event:
             run.get("head_sha", ""),
             pull_number=int(pulls[0]["number"]) if pulls else None,
         )
-    if name == "workflow_dispatch":
-        base = inputs.base or (payload.get("inputs") or {}).get("base") or ""
-        if not base:
-            default = (payload.get("repository") or {}).get("default_branch", "")
-            base = f"origin/{default}" if default else ""
-        head = env.get("GITHUB_SHA", "") or "HEAD"
-        return Event(name, repository, base, head)
-    raise UsageError(
-        f"unsupported event {name or '(GITHUB_EVENT_NAME is not set)'}: escape-guard runs on "
-        "pull_request, push, merge_group, workflow_dispatch and workflow_run"
-    )
+    # workflow_dispatch
+    base = inputs.base or (payload.get("inputs") or {}).get("base") or ""
+    if not base:
+        default = (payload.get("repository") or {}).get("default_branch", "")
+        base = f"origin/{default}" if default else ""
+    head = env.get("GITHUB_SHA", "") or "HEAD"
+    return Event(name, repository, base, head)
 
 
 def _payload(env: Mapping[str, str]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ def ensure_history(git: Git, base: str, head: str, *, log: Callable[[str], None]
     for rev in (head, base):
         if not _has(git, rev):
             log(f"fetching {rev} (not in this clone)")
-            _fetch(git, "--depth=1" if git.is_shallow() else None, rev)
+            _fetch(git, "--depth=1" if git.is_shallow() else None, _refspec(rev))
     base_sha, head_sha = git.resolve(base), git.resolve(head)
     for depth in _DEEPEN_STEPS:
         merge_base = git.merge_base(base_sha, head_sha)
@@ -38,6 +38,14 @@ def ensure_history(git: Git, base: str, head: str, *, log: Callable[[str], None]
             "repository, so there is no merge base to compare against"
         )
     return merge_base
+
+
+def _refspec(rev: str) -> str:
+    # "origin/main" names a remote-tracking branch: fetch the branch into it.
+    if rev.startswith("origin/"):
+        branch = rev.removeprefix("origin/")
+        return f"+refs/heads/{branch}:refs/remotes/origin/{branch}"
+    return rev
 
 
 def _has(git: Git, rev: str) -> bool:

@@ -1,0 +1,173 @@
+"""The action's inputs and events, read from real webhook payloads."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from escape_guard.action.event import ZERO_SHA, read_event
+from escape_guard.action.inputs import Inputs, read_inputs
+from escape_guard.action.workflow import Runner, escape_data, escape_property
+from escape_guard.errors import UsageError
+from tests.action_harness import action_defaults
+from tests.factories import finding, record, report
+
+EVENTS = Path(__file__).parent / "fixtures" / "events"
+
+
+def _env(name: str, event_file: str, tmp_path: Path, **edits: object) -> dict[str, str]:
+    payload = json.loads((EVENTS / event_file).read_text())
+    payload.update(edits)
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(payload))
+    return {
+        "GITHUB_EVENT_NAME": name,
+        "GITHUB_EVENT_PATH": str(path),
+        "GITHUB_REPOSITORY": payload["repository"]["full_name"],
+        "GITHUB_SHA": "f" * 40,
+    }
+
+
+def test_action_defaults_give_default_inputs() -> None:
+    inputs = read_inputs(action_defaults("tok"))
+    assert inputs == Inputs(github_token="tok")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("fail-on", "sometimes", "input fail-on: expected one of new, indirect, none"),
+        ("comment", "loud", "input comment: expected one of review, summary, off"),
+        ("max-inline-comments", "ten", "input max-inline-comments: expected a whole number"),
+        ("max-inline-comments", "-1", "must not be negative"),
+        ("explain", "maybe", "input explain: expected true or false"),
+    ],
+)
+def test_bad_inputs_name_the_input(name: str, value: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        read_inputs({**action_defaults("t"), f"INPUT_{name.upper()}": value})
+
+
+def test_inputs_with_underscores_and_lists() -> None:
+    inputs = read_inputs(
+        {
+            "INPUT_MAX_INLINE_COMMENTS": "3",
+            "INPUT_PACKAGES": "./a/...\n./b",
+            "INPUT_TAGS": "x, y",
+            "INPUT_INCLUDE-INDIRECT": "TRUE",
+        }
+    )
+    assert (inputs.max_inline_comments, inputs.packages, inputs.tags) == (
+        3,
+        ("./a/...", "./b"),
+        ("x", "y"),
+    )
+    assert inputs.include_indirect is True
+
+
+def test_pull_request_event(tmp_path: Path) -> None:
+    event = read_event(_env("pull_request", "pull_request.opened.json", tmp_path), Inputs())
+    assert (event.base, event.head, event.pull_number) == (
+        "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+        "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+        2,
+    )
+    assert not event.is_fork
+
+
+def test_fork_pull_request_event(tmp_path: Path) -> None:
+    event = read_event(_env("pull_request", "pull_request.opened.fork.json", tmp_path), Inputs())
+    assert event.is_fork
+    assert event.head_repository == "octo-forker/Hello-World"
+
+
+def test_base_input_overrides_the_event(tmp_path: Path) -> None:
+    env = _env("pull_request", "pull_request.synchronize.json", tmp_path)
+    assert read_event(env, Inputs(base="release")).base == "release"
+
+
+def test_pull_request_target_is_refused_unless_allowed(tmp_path: Path) -> None:
+    env = _env("pull_request_target", "pull_request_target.opened.json", tmp_path)
+    with pytest.raises(UsageError, match="fork-safe"):
+        read_event(env, Inputs())
+    assert read_event(env, Inputs(allow_pull_request_target=True)).pull_number is not None
+
+
+def test_push_event(tmp_path: Path) -> None:
+    env = _env("push", "push.json", tmp_path, before="a" * 40, after="b" * 40)
+    event = read_event(env, Inputs())
+    assert (event.base, event.head, event.pull_number) == ("a" * 40, "b" * 40, None)
+
+
+def test_push_creating_a_branch_has_no_base(tmp_path: Path) -> None:
+    event = read_event(_env("push", "push.json", tmp_path), Inputs())  # before is all zeros
+    assert event.base == ""
+    assert json.loads((EVENTS / "push.json").read_text())["before"] == ZERO_SHA
+
+
+def test_merge_group_event(tmp_path: Path) -> None:
+    event = read_event(_env("merge_group", "merge_group.checks_requested.json", tmp_path), Inputs())
+    assert event.base == "380387fbc80638b734a49e1be1c4dfec1c01b33c"
+    assert event.head == "2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d"
+    assert event.base_ref == "main"
+
+
+def test_workflow_dispatch_event(tmp_path: Path) -> None:
+    env = _env("workflow_dispatch", "workflow_dispatch.json", tmp_path)
+    assert read_event(env, Inputs()).base == "origin/main"  # the default branch
+    assert read_event(env, Inputs(base="v1.2.0")).base == "v1.2.0"
+    env = _env("workflow_dispatch", "workflow_dispatch.json", tmp_path, inputs={"base": "dev"})
+    assert read_event(env, Inputs()).base == "dev"
+    assert read_event(env, Inputs()).head == "f" * 40
+
+
+def test_workflow_run_needs_a_report(tmp_path: Path) -> None:
+    env = _env(
+        "workflow_run",
+        "workflow_dispatch.json",
+        tmp_path,
+        workflow_run={"head_sha": "c" * 40, "pull_requests": [{"number": 5}]},
+    )
+    with pytest.raises(UsageError, match="report-path"):
+        read_event(env, Inputs())
+    event = read_event(env, Inputs(report_path="r.json"))
+    assert (event.head, event.pull_number) == ("c" * 40, 5)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"GITHUB_EVENT_NAME": "issues", "GITHUB_EVENT_PATH": "x"}, "unsupported event issues"),
+        ({"GITHUB_EVENT_NAME": "push"}, "GITHUB_EVENT_PATH is not set"),
+        (
+            {"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": "/nonexistent.json"},
+            "cannot read the event payload",
+        ),
+    ],
+)
+def test_event_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        read_event(env, Inputs())
+
+
+def test_workflow_command_escaping() -> None:
+    assert escape_data("50%\r\nnext") == "50%25%0D%0Anext"
+    assert escape_property("a:b,c%") == "a%3Ab%2Cc%25"
+
+
+def test_annotations_outputs_and_summary(tmp_path: Path) -> None:
+    out = io.StringIO()
+    outputs, summary = tmp_path / "out", tmp_path / "summary"
+    runner = Runner({"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)}, out)
+    new = finding(record(path="a,b.go", line=3, expression="v"))
+    assert runner.annotate(report(new), include_indirect=False) == 1
+    assert out.getvalue().startswith("::error file=a%2Cb.go,line=3,")
+    runner.set_outputs({"one": "1", "many": "a\nb"})
+    text = outputs.read_text()
+    assert text.startswith("one=1\nmany<<ghadelimiter_") and "\na\nb\n" in text
+    runner.summary("x" * (2 * 1024 * 1024))
+    assert len(summary.read_bytes()) < 1024 * 1024
+    assert "1 MiB limit" in summary.read_text()
