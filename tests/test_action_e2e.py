@@ -318,3 +318,33 @@ def test_github_enterprise_server_api_prefix(tmp_path: Path, go_env: dict[str, s
         assert server.url.endswith("/api/v3")
         assert len(server.reviews(REPOSITORY, 7)) == 1
         assert server.violations == []  # every request arrived under the /api/v3 prefix
+
+
+def test_sharded_matrix_then_one_review(gh: ActionHarness, tmp_path: Path) -> None:
+    second = (
+        "package extra\n\nvar held *int\n\n// Hold keeps n.\nfunc Hold(n int) {\n\theld = &n\n}\n"
+    )
+    gh.origin.commit({"svc.go": LIB + NEW_FUNC, "extra/extra.go": second}, "two packages")
+    payload = gh.open_pull(7)
+    merged = tmp_path / "merge"
+    for k in (1, 2):
+        shard = gh.run(
+            "pull_request", payload, inputs={"shard": f"{k}/2", "comment": "off", "fail-on": "none"}
+        )
+        assert shard.code == 0, shard.stdout + shard.stderr
+        assert shard.outputs["new-escapes"] == "1"  # one package each
+        (merged / f"shard-{k}").mkdir(parents=True)
+        (merged / f"shard-{k}" / "report.json").write_text(
+            (shard.workspace / shard.outputs["report"]).read_text()
+        )
+    result = gh.run(
+        "pull_request", payload, workspace=merged, inputs={"report-path": "shard-*/report.json"}
+    )
+    assert result.code == 1, result.stdout + result.stderr
+    assert result.outputs["new-escapes"] == "2"
+    (review,) = gh.server.reviews(REPOSITORY, 7)
+    assert sorted(c.path for c in gh.server.review_comments(REPOSITORY, 7)) == [
+        "extra/extra.go",
+        "svc.go",
+    ]
+    assert gh.server.check_runs(REPOSITORY)[-1].conclusion == "failure"

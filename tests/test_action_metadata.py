@@ -48,6 +48,7 @@ EXPECTED_INPUTS = {
     "config": "",
     "allow-pull-request-target": "false",
     "go-cache": "",
+    "shard": "",
     "report-path": "",
     "pull-request": "",
 }

@@ -12,10 +12,12 @@ from types import FrameType
 from escape_guard import __version__
 from escape_guard.config import FAIL_ON
 from escape_guard.config import load as load_config
-from escape_guard.errors import EscapeGuardError, ExitCode
+from escape_guard.errors import EscapeGuardError, ExitCode, UsageError
+from escape_guard.merge import merge_reports, parse_shard
 from escape_guard.model import Report
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.render import RENDERERS
+from escape_guard.render.json import load_report
 
 _DESCRIPTION = "Report the heap escapes a Go change introduces on its changed lines."
 
@@ -47,8 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(repeatable or comma-separated; default from config, else ./...)",
     )
     diff.add_argument("--tags", help="comma-separated build tags")
-    diff.add_argument("--format", choices=sorted(RENDERERS), default="text")
-    diff.add_argument("--output", metavar="FILE", help="write the report to FILE, not stdout")
+    _add_output_options(diff)
     diff.add_argument(
         "--explain", action="store_true", help="build with -m=2 and show why each escape happens"
     )
@@ -64,8 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration file (default: .escape-guard.yml at the repo root)",
     )
     diff.add_argument(
-        "--fail-on", choices=FAIL_ON, help="which findings make the exit code 1 (default: new)"
+        "--shard",
+        metavar="K/N",
+        type=_shard_argument,
+        help="build only the K-th of N deterministic shares of the packages (for a CI matrix; "
+        "combine the JSON reports with escape-guard merge)",
     )
+    merge = sub.add_parser(
+        "merge",
+        help="combine the JSON reports of several shards into one report",
+        description="Combine the JSON reports of `diff --shard K/N` runs of one comparison. "
+        "Exit codes as for diff.",
+    )
+    merge.add_argument("reports", nargs="+", metavar="REPORT", help="JSON reports (--format json)")
+    _add_output_options(merge)
     sub.add_parser(
         "action",
         help="run as the GitHub Action (reads the runner's environment)",
@@ -77,6 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _shard_argument(text: str) -> tuple[int, int]:
+    try:
+        return parse_shard(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(exc.message.removeprefix("--shard: ")) from None
+
+
+def _add_output_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    command.add_argument("--output", metavar="FILE", help="write the report to FILE, not stdout")
+    command.add_argument(
+        "--fail-on", choices=FAIL_ON, help="which findings make the exit code 1 (default: new)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -86,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from escape_guard.action.run import run_action  # noqa: PLC0415 - GitHub deps
 
             return run_action(dict(os.environ))
+        if args.command == "merge":
+            return int(_merge(args))
         return int(_diff(args))
     except EscapeGuardError as exc:
         print(f"escape-guard: error: {exc.message}", file=sys.stderr)
@@ -115,6 +145,7 @@ def _diff(args: argparse.Namespace) -> ExitCode:
         config=config,
         explain=args.explain,
         all_packages=args.all_packages,
+        shard=args.shard,
     )
     progress = _progress if sys.stderr.isatty() else None
     report = run_diff(options, progress=progress)
@@ -123,6 +154,21 @@ def _diff(args: argparse.Namespace) -> ExitCode:
             print(f"escape-guard: {note}", file=sys.stderr)
     _write(RENDERERS[args.format](report), args.output)
     return exit_code(report, config.fail_on)
+
+
+def _merge(args: argparse.Namespace) -> ExitCode:
+    reports = [load_report(_read(path)) for path in args.reports]
+    report = merge_reports(reports)
+    _write(RENDERERS[args.format](report), args.output)
+    return exit_code(report, args.fail_on or "new")
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
 
 
 def exit_code(report: Report, fail_on: str) -> ExitCode:

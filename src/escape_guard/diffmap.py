@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
@@ -156,11 +156,18 @@ def changed_packages(linemap: LineMap) -> frozenset[str]:
 
     ``""`` is the repository root. A directory may exist in only one revision.
     """
-    paths = {p for f in linemap.files for p in (f.old_path, f.new_path) if p is not None}
+    return package_dirs(p for f in linemap.files for p in (f.old_path, f.new_path) if p)
+
+
+def package_dirs(paths: Iterable[str]) -> frozenset[str]:
+    """The package directories of the Go files among ``paths`` that ``go build`` compiles.
+
+    Vendored code is not the repository's own: it is never built with diagnostics.
+    """
     return frozenset(
         str(PurePosixPath(p).parent).removeprefix(".")
         for p in paths
-        if p.endswith(".go") and _is_build_input(p)
+        if p.endswith(".go") and _is_build_input(p) and "vendor" not in PurePosixPath(p).parts
     )
 
 

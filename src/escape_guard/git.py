@@ -91,6 +91,10 @@ class Git:
         """Unified diff (3 lines of context, as GitHub shows) from ``old`` to ``new``."""
         return self.run("diff", *_DIFF_OPTIONS, old, new, "--").stdout
 
+    def files(self, sha: str) -> list[str]:
+        """Every file path in the tree of ``sha``."""
+        return self.run("ls-tree", "-r", "-z", "--name-only", sha).stdout.split("\0")[:-1]
+
     def snapshot(self) -> str | None:
         """A commit of the working tree's tracked changes, or None when it is clean.
 

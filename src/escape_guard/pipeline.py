@@ -14,10 +14,17 @@ from typing import NamedTuple
 from escape_guard.build import BuildSpec, RevisionBuild, build_revision, go_version, stop_builds
 from escape_guard.compare import compare
 from escape_guard.config import Config
-from escape_guard.diffmap import LineMap, changed_packages, go_files_changed, parse_diff
+from escape_guard.diffmap import (
+    LineMap,
+    changed_packages,
+    go_files_changed,
+    package_dirs,
+    parse_diff,
+)
 from escape_guard.errors import GitError
 from escape_guard.functions import FunctionIndex, function_index
 from escape_guard.git import Git
+from escape_guard.merge import select_shard
 from escape_guard.model import EscapeRecord, Finding, Report, Revision, Status
 from escape_guard.normalize import PathResolver, identity, normalize
 from escape_guard.suppress import suppression
@@ -31,6 +38,7 @@ class DiffOptions:
     config: Config = field(default_factory=Config)
     explain: bool = False
     all_packages: bool = False  # build every selected package, not only the changed ones
+    shard: tuple[int, int] | None = None  # (K, N): build only the K-th of N shares
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -158,9 +166,12 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
     report = Report(
         revs.base, revs.head, revs.merge_base, (), packages=config.packages, notes=tuple(notes)
     )
-    packages = None if options.all_packages else changed_packages(linemap)
-    if not go_files_changed(linemap) or packages == frozenset():
+    if not go_files_changed(linemap):
         notes.append("no Go files changed: nothing was built")
+        return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
+    packages = _packages(git, revs, linemap, options, notes)
+    if packages == frozenset():
+        notes.append("no Go package to build" + (" in this shard" if options.shard else ""))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
     with timer.phase("build"):
@@ -176,6 +187,24 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
         timings=tuple(timer.phases),
         notes=tuple(notes),
     )
+
+
+def _packages(
+    git: Git, revs: Revisions, linemap: LineMap, options: DiffOptions, notes: list[str]
+) -> frozenset[str] | None:
+    """The package directories to build; None: every package the patterns select."""
+    if options.all_packages and options.shard is None:
+        return None
+    if options.all_packages:
+        dirs = package_dirs([*git.files(revs.merge_base), *git.files(revs.head.sha)])
+    else:
+        dirs = changed_packages(linemap)
+    if options.shard is None:
+        return dirs
+    mine = frozenset(select_shard(sorted(dirs), options.shard))
+    index, count = options.shard
+    notes.append(f"shard {index}/{count}: {len(mine)} of {len(dirs)} packages")
+    return mine
 
 
 def _build_both(

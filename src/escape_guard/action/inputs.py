@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from escape_guard.config import FAIL_ON
 from escape_guard.errors import UsageError
+from escape_guard.merge import parse_shard
 
 COMMENT_MODES = ("review", "summary", "off")
 
@@ -28,6 +29,7 @@ class Inputs:
     allow_pull_request_target: bool = False
     go_cache: str = ""
     report_path: str = ""
+    shard: tuple[int, int] | None = None
     pull_request: int | None = None
 
 
@@ -77,6 +79,16 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item for item in raw.split(",") if item)
 
 
+def _shard(env: Mapping[str, str]) -> tuple[int, int] | None:
+    value = _raw(env, "shard")
+    if not value:
+        return None
+    try:
+        return parse_shard(value)
+    except UsageError:
+        raise UsageError(f"input shard: expected K/N with 1 <= K <= N, got {value!r}") from None
+
+
 def read_inputs(env: Mapping[str, str]) -> Inputs:
     """Validated inputs; a bad value is a UsageError naming the input."""
     return Inputs(
@@ -95,5 +107,6 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         allow_pull_request_target=_bool(env, "allow-pull-request-target", False),
         go_cache=_raw(env, "go-cache"),
         report_path=_raw(env, "report-path"),
+        shard=_shard(env),
         pull_request=_int(env, "pull-request", 0) or None,
     )

@@ -6,6 +6,7 @@ check: a comparison that cannot be made is a clear failure, never a pending chec
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from escape_guard.action.workflow import Runner
 from escape_guard.config import load as load_config
 from escape_guard.errors import EscapeGuardError, ExitCode, GitHubError, UsageError
 from escape_guard.git import Git
+from escape_guard.merge import merge_reports
 from escape_guard.model import Report, Revision
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.publish import Options, Target, publish, publish_failure
@@ -123,6 +125,7 @@ def _report(ctx: Context) -> Report | None:
         config=config,
         explain=ctx.inputs.explain,
         all_packages=ctx.inputs.all_packages,
+        shard=ctx.inputs.shard,
         env=ctx.env,
     )
     with ctx.runner.group("Build and compare"):
@@ -135,20 +138,35 @@ def _config_path(ctx: Context, repo: str) -> str | None:
 
 
 def _load_report(ctx: Context) -> Report:
-    path = os.path.join(ctx.workspace, ctx.inputs.report_path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            report = json_report.load_report(fh.read())
-    except OSError as exc:
-        raise UsageError(f"input report-path: cannot read {path}: {exc.strerror}") from exc
+    """The report(s) named by report-path, merged; refused when they are for another commit."""
+    paths = _report_paths(ctx)
+    reports = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                reports.append(json_report.load_report(fh.read()))
+        except OSError as exc:
+            raise UsageError(f"input report-path: cannot read {path}: {exc.strerror}") from exc
+    report = merge_reports(reports)
     head = ctx.event.head
     if head and report.head.sha != head:
         raise UsageError(
             f"input report-path: the report is for commit {report.head.sha[:12]}, "
-            f"but this run is for {head[:12]}; refusing to post a stale or forged "
-            "report"
+            f"but this run is for {head[:12]}; refusing to post a stale or forged report"
         )
     return report
+
+
+def _report_paths(ctx: Context) -> list[str]:
+    patterns = [p.strip() for p in ctx.inputs.report_path.replace("\n", ",").split(",")]
+    paths: list[str] = []
+    for pattern in filter(None, patterns):
+        full = os.path.join(ctx.workspace, pattern)
+        found = sorted(glob.glob(full)) if glob.has_magic(pattern) else [full]
+        if not found:
+            raise UsageError(f"input report-path: nothing matches {pattern!r} in the workspace")
+        paths.extend(found)
+    return paths
 
 
 def _check_pull_head(ctx: Context, report: Report) -> None:
