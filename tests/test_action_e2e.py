@@ -342,9 +342,22 @@ def test_sharded_matrix_then_one_review(gh: ActionHarness, tmp_path: Path) -> No
     )
     assert result.code == 1, result.stdout + result.stderr
     assert result.outputs["new-escapes"] == "2"
-    (review,) = gh.server.reviews(REPOSITORY, 7)
+    assert len(gh.server.reviews(REPOSITORY, 7)) == 1
     assert sorted(c.path for c in gh.server.review_comments(REPOSITORY, 7)) == [
         "extra/extra.go",
         "svc.go",
     ]
     assert gh.server.check_runs(REPOSITORY)[-1].conclusion == "failure"
+
+
+def test_go_cache_input_seeds_a_workspace_cache(gh: ActionHarness, go_env: dict[str, str]) -> None:
+    payload = _push_new_escape(gh)
+    workspace = gh.clone()
+    result = gh.run(
+        "pull_request", payload, workspace=workspace, inputs={"go-cache": ".escape-guard-cache"}
+    )
+    assert result.code == 1, result.stdout + result.stderr
+    cache = workspace / ".escape-guard-cache"
+    # Seeded from the image's cache (here: the suite's), then used by the builds.
+    assert (cache / "README").is_file()
+    assert len(list(cache.rglob("*-d"))) > 10
