@@ -1,0 +1,510 @@
+"""escape-guard's wall time against the naive way and against the compiler floor.
+
+    python bench/run.py                  # 22 and 44 packages, 5 runs (~8 min on 2 cores)
+    python bench/run.py --quick          # 2 runs, 1 cold run (~3 min)
+    python bench/run.py --runs 9 --save samples.json
+
+The workload is ``bench/workload.py``'s module of standard-library code with its ``leaf``,
+``deep`` and ``ten`` scenario branches. Every measured run starts from a fresh copy of a
+prepared build cache holding only the standard library, built with ``go build -trimpath std``
+(kept in ``--std-cache`` and reused by later invocations with the same toolchain). Measured,
+for each scenario:
+
+- escape-guard: ``escape-guard diff --repo R --base main --head S --format json`` as a
+  subprocess (interpreter start, worktrees, builds, comparison, report);
+- naive: two worktrees, ``go build -gcflags=-m ./...`` in one then the other, ``diff`` of the
+  two outputs, worktrees added and removed inside the timing. Without ``-trimpath`` the naive
+  build cannot use the ``-trimpath`` standard library and compiles the parts it needs, so it
+  is measured twice: from the same cache (naive=), and from a cache holding the standard library
+  built without ``-trimpath`` (naive*, the naive way at its best);
+- floor: ``go build -trimpath -gcflags=-m <changed packages>`` in a base then a head worktree
+  made beforehand, one after the other; only the two go commands are timed;
+- floor side by side (floor‖): the same two go commands started together;
+- deps→‖: ``go list -deps`` of the changed packages, ``go build -trimpath`` of their
+  dependencies in the module once, then the two ``-m`` commands side by side: a schedule
+  escape-guard could use, for reference.
+
+For the leaf scenario also: escape-guard on the module with twice the packages (same change),
+and from an empty build cache (cold). Figures are medians; a ratio is the median of the ratios
+of runs made together (run i of one way against run i of the other).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from workload import DEFAULT_PACKAGES, Workload, go_binary, go_env, make_workload
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ("leaf", "deep", "ten")
+WAYS = ("eg", "naive=", "naive*", "floor", "floor‖", "deps→‖")
+TARGET_NAIVE = 0.25  # escape-guard / naive, leaf scenario
+TARGET_FLOOR = 0.9  # escape-guard / floor (the two go commands one after the other)
+TARGET_SIZE = 1.2  # escape-guard at 2N packages / at N, leaf scenario (strictly below)
+# Prepared caches: the standard library built with the flags of escape-guard and the floor,
+# and with the naive way's (none).
+STD_FLAGS = {"trimpath": ("-trimpath",), "plain": ()}
+
+
+@dataclass
+class Sample:
+    seconds: float
+    phases: dict[str, float] = field(default_factory=dict)
+    new: int | None = None  # new escapes escape-guard reported
+
+
+@dataclass
+class Series:
+    """Samples of one way of doing one scenario, in run order."""
+
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    def phase(self, name: str) -> float:
+        return statistics.median(s.phases.get(name, 0.0) for s in self.samples)
+
+    def ratio(self, other: Series) -> float:
+        """Median of run-by-run ratios (self / other)."""
+        pairs = zip(self.samples, other.samples, strict=False)
+        return statistics.median(a.seconds / b.seconds for a, b in pairs)
+
+
+class Bench:
+    """The ways to compare, each run from a freshly reset build cache."""
+
+    def __init__(self, tmp: Path, std_caches: Mapping[str, Path], env: Mapping[str, str]) -> None:
+        self.tmp = tmp
+        self.std_caches = dict(std_caches)
+        self.env = dict(env)
+        self.run_cache = tmp / "gocache"
+        self.escape_guard = _venv_tool("escape-guard")
+
+    def reset_cache(self, kind: str = "trimpath") -> dict[str, str]:
+        """The environment of a run: GOCACHE a fresh copy of a prepared cache, or empty."""
+        if self.run_cache.exists():
+            shutil.rmtree(self.run_cache)
+        if kind == "cold":
+            self.run_cache.mkdir()
+        else:
+            source = str(self.std_caches[kind])
+            subprocess.run(["cp", "-a", source, str(self.run_cache)], check=True)
+        return dict(self.env, GOCACHE=str(self.run_cache))
+
+    def escape_guard_run(self, wl: Workload, scenario: str, *, cold: bool = False) -> Sample:
+        env = self.reset_cache("cold" if cold else "trimpath")
+        cmd = [self.escape_guard, "diff", "--repo", str(wl.repo), "--base", "main"]
+        cmd += ["--head", scenario, "--format", "json"]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - start
+        if proc.returncode not in (0, 1):  # 1: new escapes found, as every scenario has
+            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr}")
+        report = json.loads(proc.stdout)
+        return Sample(seconds, dict(report["timings"]), report["summary"]["new"])
+
+    def naive_run(self, wl: Workload, scenario: str, *, cache: str) -> Sample:
+        env = self.reset_cache(cache)
+        trees = (self.tmp / "naive-base", self.tmp / "naive-head")
+        git = _git(wl.repo, env)
+        start = time.perf_counter()
+        for tree, rev in zip(trees, ("main", scenario), strict=True):
+            git("worktree", "add", "--detach", "--quiet", str(tree), rev)
+        outputs = [str(self.tmp / f"{tree.name}.txt") for tree in trees]
+        for tree, output in zip(trees, outputs, strict=True):
+            _go(["build", "-gcflags=-m", "./..."], cwd=tree, env=env, stderr=output)
+        subprocess.run(["diff", *outputs], stdout=subprocess.DEVNULL, check=False)
+        for tree in trees:
+            git("worktree", "remove", "--force", str(tree))
+        return Sample(time.perf_counter() - start)
+
+    def floor_run(
+        self, trees: Sequence[Path], packages: Sequence[str], *, together: bool
+    ) -> Sample:
+        env = self.reset_cache()
+        args = ["build", "-trimpath", "-gcflags=-m", *packages]
+        outputs = [str(self.tmp / f"floor-{i}.txt") for i in range(len(trees))]
+        start = time.perf_counter()
+        if together:
+            _go_together(args, trees, env=env, outputs=outputs)
+        else:
+            for tree, output in zip(trees, outputs, strict=True):
+                _go(args, cwd=tree, env=env, stderr=output)
+        return Sample(time.perf_counter() - start)
+
+    def deps_first_run(self, trees: Sequence[Path], packages: Sequence[str]) -> Sample:
+        env = self.reset_cache()
+        head = trees[-1]
+        start = time.perf_counter()
+        listed = _go(
+            ["list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", *packages],
+            cwd=head,
+            env=env,
+        )
+        deps = [p for p in listed.split() if p not in packages]
+        if deps:
+            _go(["build", "-trimpath", *deps], cwd=head, env=env)
+        args = ["build", "-trimpath", "-gcflags=-m", *packages]
+        outputs = [str(self.tmp / f"deps-{i}.txt") for i in range(len(trees))]
+        _go_together(args, trees, env=env, outputs=outputs)
+        return Sample(time.perf_counter() - start)
+
+    def worktrees(self, wl: Workload, scenario: str) -> tuple[Path, Path]:
+        """A base and a head worktree for the floor, made once per scenario, untimed."""
+        trees = (self.tmp / f"{wl.repo.name}-main", self.tmp / f"{wl.repo.name}-{scenario}")
+        git = _git(wl.repo, self.env)
+        for tree, rev in zip(trees, ("main", scenario), strict=True):
+            if not tree.exists():
+                git("worktree", "add", "--detach", "--quiet", str(tree), rev)
+        return trees
+
+    def fixed_costs(self, wl: Workload, runs: int) -> dict[str, float]:
+        """Median seconds of steps every escape-guard run pays besides the compiler."""
+        env = dict(self.env, GOCACHE=str(self.std_caches["trimpath"]))
+        git = _git(wl.repo, env)
+        tree = str(self.tmp / "probe-tree")
+
+        def worktree() -> None:
+            git("worktree", "add", "--detach", "--quiet", tree, "main")
+            git("worktree", "remove", "--force", tree)
+            git("worktree", "prune")
+
+        steps: dict[str, Callable[[], object]] = {
+            "interpreter and imports (escape-guard --version)": lambda: _run(
+                [self.escape_guard, "--version"], env=env
+            ),
+            "go env GOVERSION": lambda: _go(["env", "GOVERSION"], cwd=wl.repo, env=env),
+            "git worktree add + remove + prune": worktree,
+            "git diff main..leaf": lambda: git("diff", "--find-renames", "main", "leaf"),
+        }
+        return {name: _median_time(step, max(runs, 3)) for name, step in steps.items()}
+
+
+def _median_time(step: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _venv_tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if not found:
+        raise SystemExit(f"{name} is not installed: pip install -e . in this virtual environment")
+    return found
+
+
+def _run(
+    cmd: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None, stderr: str = ""
+) -> str:
+    """Run to completion; stderr to the file ``stderr`` names (else captured); stdout back."""
+    with open(stderr or os.devnull, "wb") as sink:
+        proc = subprocess.run(
+            list(cmd),
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=sink if stderr else subprocess.PIPE,
+            check=False,
+        )
+    if proc.returncode != 0:
+        detail = proc.stderr.decode(errors="replace") if proc.stderr else f"(see {stderr})"
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{detail}")
+    return proc.stdout.decode(errors="replace")
+
+
+def _go(args: Sequence[str], *, cwd: Path, env: Mapping[str, str], stderr: str = "") -> str:
+    return _run([go_binary(), *args], cwd=cwd, env=env, stderr=stderr)
+
+
+def _go_together(
+    args: Sequence[str], trees: Sequence[Path], *, env: Mapping[str, str], outputs: Sequence[str]
+) -> None:
+    sinks = [open(output, "wb") for output in outputs]  # noqa: SIM115 - closed below
+    try:
+        procs = [
+            subprocess.Popen([go_binary(), *args], cwd=tree, env=dict(env), stderr=sink)
+            for tree, sink in zip(trees, sinks, strict=True)
+        ]
+        codes = [proc.wait() for proc in procs]
+    finally:
+        for sink in sinks:
+            sink.close()
+    if any(codes):
+        raise RuntimeError(f"go {' '.join(args)} exited {codes}")
+
+
+def _git(repo: Path, env: Mapping[str, str]) -> Callable[..., str]:
+    def git(*args: str) -> str:
+        return _run(["git", "-C", str(repo), *args], env=env)
+
+    return git
+
+
+# --- setup -----------------------------------------------------------------------------------
+
+
+def prepare_std_caches(directory: Path, env: Mapping[str, str]) -> dict[str, Path]:
+    """The prepared caches, built unless an earlier invocation left them complete."""
+    caches = {}
+    for kind, flags in STD_FLAGS.items():
+        path = directory / kind
+        ready = directory / f"{kind}.ready"
+        if not ready.exists():
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir(parents=True)
+            with tempfile.TemporaryDirectory() as cwd:  # outside any module
+                _go(["build", *flags, "std"], cwd=Path(cwd), env=dict(env, GOCACHE=str(path)))
+            ready.write_text("", encoding="utf-8")
+        caches[kind] = path
+    return caches
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    scenarios: dict[str, dict[str, Series]] = field(default_factory=dict)
+    doubled: Series = field(default_factory=Series)
+    cold: Series = field(default_factory=Series)
+    fixed: dict[str, float] = field(default_factory=dict)
+
+
+def measure(
+    bench: Bench,
+    small: Workload,
+    large: Workload,
+    *,
+    runs: int,
+    cold_runs: int,
+    log: Callable[[str], None],
+) -> Results:
+    results = Results()
+    for scenario in SCENARIOS:
+        series = results.scenarios.setdefault(scenario, {w: Series() for w in WAYS})
+        trees = bench.worktrees(small, scenario)
+        changed = small.changed(scenario)
+        ways: dict[str, Callable[[], Sample]] = {
+            "eg": lambda: bench.escape_guard_run(small, scenario),  # noqa: B023 - called now
+            "naive=": lambda: bench.naive_run(small, scenario, cache="trimpath"),  # noqa: B023
+            "naive*": lambda: bench.naive_run(small, scenario, cache="plain"),  # noqa: B023
+            "floor": lambda: bench.floor_run(trees, changed, together=False),  # noqa: B023
+            "floor‖": lambda: bench.floor_run(trees, changed, together=True),  # noqa: B023
+            "deps→‖": lambda: bench.deps_first_run(trees, changed),  # noqa: B023
+        }
+        for i in range(runs):
+            log(f"{scenario}: run {i + 1}/{runs}")
+            # Interleaved, so that a slow moment of the machine hits every way alike.
+            for way, run in ways.items():
+                series[way].samples.append(run())
+            if scenario == "leaf":
+                results.doubled.samples.append(bench.escape_guard_run(large, scenario))
+                if i < cold_runs:
+                    results.cold.samples.append(bench.escape_guard_run(small, scenario, cold=True))
+    log("fixed costs")
+    results.fixed = bench.fixed_costs(small, runs)
+    return results
+
+
+# --- the tables ------------------------------------------------------------------------------
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.2f}"
+
+
+def _verdict(value: float, target: float, *, strict: bool = False) -> str:
+    met = value < target if strict else value <= target
+    return f"{value:.2f} {'met' if met else 'MISSED'}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    header = "  ".join(c.ljust(w) for c, w in zip(headers, widths, strict=True))
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join(line.rstrip() for line in [header, rule, *lines])
+
+
+def _found(eg: Series, expected: int) -> str:
+    found = sorted({s.new for s in eg.samples}, key=str)
+    return str(expected) if found == [expected] else f"{found}≠{expected}!"
+
+
+def render(results: Results, small: Workload, large: Workload, *, info: Mapping[str, str]) -> str:
+    out = [
+        f"workload: {len(small.packages)} packages, {small.lines:,} lines (doubled: "
+        f"{len(large.packages)} packages, {large.lines:,} lines); {info['go']}; "
+        f"{info['cpus']} CPUs; {info['runs']} runs, {info['cold_runs']} cold",
+        "every run starts from GOCACHE = `go build -trimpath std` only "
+        "(naive*: `go build std` only; cold: empty)",
+        "",
+        "wall time, seconds (median)",
+        _table(
+            ["scenario", "changed", "new found", *WAYS],
+            [
+                [
+                    scenario,
+                    str(len(small.scenarios[scenario])),
+                    _found(series["eg"], len(small.scenarios[scenario])),
+                    *(_s(series[w].median) for w in WAYS),
+                ]
+                for scenario, series in results.scenarios.items()
+            ],
+        ),
+        "",
+        "ratios (median of run-by-run ratios)",
+        _table(
+            ["scenario", "eg/naive=", "eg/naive*", "eg/floor", "eg/floor‖", "eg/deps→‖"],
+            [_ratios(scenario, series) for scenario, series in results.scenarios.items()],
+        ),
+        "targets: eg/naive ≤ 0.25 on leaf; eg/floor ≤ 0.9",
+        "",
+        _size_and_cold(results, small, large),
+        "",
+        _profile(results),
+    ]
+    return "\n".join(out)
+
+
+def _ratios(scenario: str, series: Mapping[str, Series]) -> list[str]:
+    eg = series["eg"]
+    naive = [eg.ratio(series[w]) for w in ("naive=", "naive*")]
+    shown = [_verdict(r, TARGET_NAIVE) if scenario == "leaf" else f"{r:.2f}" for r in naive]
+    return [
+        scenario,
+        *shown,
+        _verdict(eg.ratio(series["floor"]), TARGET_FLOOR),
+        f"{eg.ratio(series['floor‖']):.2f}",
+        f"{eg.ratio(series['deps→‖']):.2f}",
+    ]
+
+
+def _size_and_cold(results: Results, small: Workload, large: Workload) -> str:
+    leaf = results.scenarios["leaf"]["eg"]
+    size = _verdict(results.doubled.ratio(leaf), TARGET_SIZE, strict=True) + " (target < 1.2)"
+    rows = [
+        [f"{len(small.packages)} packages, std built", "1", _s(leaf.median), "1"],
+        [
+            f"{len(large.packages)} packages, std built",
+            _found(results.doubled, 1),
+            _s(results.doubled.median),
+            size,
+        ],
+        [
+            f"{len(small.packages)} packages, cold (empty GOCACHE)",
+            _found(results.cold, 1),
+            _s(results.cold.median),
+            f"{results.cold.ratio(leaf):.2f}",
+        ],
+    ]
+    return _table(["escape-guard, leaf scenario", "new found", "seconds", "ratio"], rows)
+
+
+def _profile(results: Results) -> str:
+    phases = ("resolve revisions", "build", "compare")
+    rows = []
+    for scenario, series in results.scenarios.items():
+        eg = series["eg"]
+        outside = statistics.median(s.seconds - sum(s.phases.values()) for s in eg.samples)
+        build_over = statistics.median(
+            s.phases.get("build", 0.0) - f.seconds
+            for s, f in zip(eg.samples, series["floor‖"].samples, strict=True)
+        )
+        row = [scenario, _s(eg.median), *(_s(eg.phase(p)) for p in phases), _s(outside)]
+        rows.append([*row, _s(build_over)])
+    table = _table(
+        ["escape-guard phases", "wall", "resolve", "build", "compare", "outside", "build-floor‖"],
+        rows,
+    )
+    fixed = "\n".join(f"  {name}: {v:.3f} s" for name, v in results.fixed.items())
+    return (
+        f"{table}\n(outside: interpreter start, imports, report; "
+        f"build-floor‖: the build phase beyond the two go commands side by side)\n"
+        f"fixed costs, median:\n{fixed}"
+    )
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packages", type=int, default=DEFAULT_PACKAGES, metavar="N")
+    parser.add_argument("--runs", type=int, help="runs per measurement (default 5; --quick: 2)")
+    parser.add_argument("--cold-runs", type=int, help="cold runs (default 3; --quick: 1)")
+    parser.add_argument("--quick", action="store_true", help="fewer runs (about 3 minutes)")
+    parser.add_argument(
+        "--std-cache",
+        type=Path,
+        metavar="DIR",
+        help="where the prepared standard-library caches are kept "
+        "(default: .cache/bench/<go version>)",
+    )
+    parser.add_argument("--save", type=Path, metavar="FILE", help="write every sample as JSON")
+    args = parser.parse_args(argv)
+    runs = args.runs or (2 if args.quick else 5)
+    cold_runs = min(runs, args.cold_runs or (1 if args.quick else 3))
+    env = go_env()
+    version = _go(["env", "GOVERSION"], cwd=ROOT, env=env).strip()
+
+    def log(message: str) -> None:
+        print(f"bench: {message}", file=sys.stderr, flush=True)
+
+    log("preparing the standard-library caches")
+    std = prepare_std_caches(args.std_cache or ROOT / ".cache" / "bench" / version, env)
+    with tempfile.TemporaryDirectory(prefix="escape-guard-bench-") as scratch:
+        bench = Bench(Path(scratch), std, env)
+        small, large = (
+            _workload(bench, count, log) for count in (args.packages, 2 * args.packages)
+        )
+        results = measure(bench, small, large, runs=runs, cold_runs=cold_runs, log=log)
+        info = {"go": version, "cpus": str(os.cpu_count()), "runs": str(runs)}
+        print(render(results, small, large, info={**info, "cold_runs": str(cold_runs)}))
+        if args.save:
+            args.save.write_text(json.dumps(_raw(results, small, large), indent=1), "utf-8")
+    return 0
+
+
+def _workload(bench: Bench, count: int, log: Callable[[str], None]) -> Workload:
+    log(f"creating the {count}-package workload")
+    gocache = bench.reset_cache()["GOCACHE"]  # compile-check the copies against the std cache
+    return make_workload(bench.tmp / f"std{count}", packages=count, env=bench.env, gocache=gocache)
+
+
+def _raw(results: Results, small: Workload, large: Workload) -> dict[str, object]:
+    def samples(series: Series) -> list[dict[str, object]]:
+        return [vars(sample) for sample in series.samples]
+
+    return {
+        "workloads": [small.to_json(), large.to_json()],
+        "scenarios": {
+            name: {way: samples(s) for way, s in ways.items()}
+            for name, ways in results.scenarios.items()
+        },
+        "doubled": samples(results.doubled),
+        "cold": samples(results.cold),
+        "fixed_costs": results.fixed,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
