@@ -1,6 +1,6 @@
 """escape-guard's wall time against the naive way and against the compiler floor.
 
-    python bench/run.py                  # 22 and 44 packages, 5 runs (~8 min on 2 cores)
+    python bench/run.py                  # 22 and 44 packages, 5 runs (~5 min on 2 cores)
     python bench/run.py --quick          # 2 runs, 1 cold run (~3 min)
     python bench/run.py --runs 9 --save samples.json
 
@@ -102,8 +102,7 @@ class Bench:
         if kind == "cold":
             self.run_cache.mkdir()
         else:
-            source = str(self.std_caches[kind])
-            subprocess.run(["cp", "-a", source, str(self.run_cache)], check=True)
+            _link_copy(self.std_caches[kind], self.run_cache)
         return dict(self.env, GOCACHE=str(self.run_cache))
 
     def escape_guard_run(self, wl: Workload, scenario: str, *, cold: bool = False) -> Sample:
@@ -193,6 +192,21 @@ class Bench:
             "git diff main..leaf": lambda: git("diff", "--find-renames", "main", "leaf"),
         }
         return {name: _median_time(step, max(runs, 3)) for name, step in steps.items()}
+
+
+def _link_copy(source: Path, target: Path) -> None:
+    """A copy of a build cache whose entries are hard links to the prepared ones.
+
+    Ten times faster than copying 185 MB. The go command never writes into an existing
+    entry (outputs are named by their content, and an index entry is written only when it was
+    missing): new entries go into the copy's own directories, and the prepared cache only sees
+    its files' modification times refreshed. trim.txt, rewritten in place, is copied.
+    """
+    subprocess.run(["cp", "-al", str(source), str(target)], check=True)
+    trim = target / "trim.txt"
+    if trim.exists():
+        trim.unlink()
+        shutil.copy2(source / "trim.txt", trim)
 
 
 def _median_time(step: Callable[[], object], runs: int) -> float:
