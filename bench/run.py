@@ -79,10 +79,10 @@ class Series:
     def phase(self, name: str) -> float:
         return statistics.median(s.phases.get(name, 0.0) for s in self.samples)
 
-    def ratio(self, other: Series) -> float:
-        """Median of run-by-run ratios (self / other)."""
+    def ratios(self, other: Series) -> list[float]:
+        """Run-by-run ratios (self / other), for the runs both have."""
         pairs = zip(self.samples, other.samples, strict=False)
-        return statistics.median(a.seconds / b.seconds for a, b in pairs)
+        return [a.seconds / b.seconds for a, b in pairs]
 
 
 class Bench:
@@ -345,9 +345,14 @@ def _s(seconds: float) -> str:
     return f"{seconds:.2f}"
 
 
-def _verdict(value: float, target: float, *, strict: bool = False) -> str:
-    met = value < target if strict else value <= target
-    return f"{value:.2f} {'met' if met else 'MISSED'}"
+def _ratio(values: Sequence[float], target: float | None = None, *, strict: bool = False) -> str:
+    """Median ratio, its range over the runs, and whether the median meets the target."""
+    median = statistics.median(values)
+    cell = f"{median:.2f} [{min(values):.2f}–{max(values):.2f}]"
+    if target is None:
+        return cell
+    met = median < target if strict else median <= target
+    return f"{cell} {'met' if met else 'MISSED'}"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -367,7 +372,9 @@ def render(results: Results, small: Workload, large: Workload, *, info: Mapping[
     out = [
         f"workload: {len(small.packages)} packages, {small.lines:,} lines (doubled: "
         f"{len(large.packages)} packages, {large.lines:,} lines); {info['go']}; "
-        f"{info['cpus']} CPUs; {info['runs']} runs, {info['cold_runs']} cold",
+        f"{info['cpus']} CPUs; {info['runs']} runs, {info['cold_runs']} cold; "
+        f"1-minute load average {info['load']} (start, end: other work on the machine skews "
+        "every figure)",
         "every run starts from GOCACHE = `go build -trimpath std` only "
         "(naive*: `go build std` only; cold: empty)",
         "",
@@ -385,7 +392,7 @@ def render(results: Results, small: Workload, large: Workload, *, info: Mapping[
             ],
         ),
         "",
-        "ratios (median of run-by-run ratios)",
+        "ratios: median of run-by-run ratios [lowest–highest]",
         _table(
             ["scenario", "eg/naive=", "eg/naive*", "eg/floor", "eg/floor‖", "eg/deps→‖"],
             [_ratios(scenario, series) for scenario, series in results.scenarios.items()],
@@ -401,20 +408,18 @@ def render(results: Results, small: Workload, large: Workload, *, info: Mapping[
 
 def _ratios(scenario: str, series: Mapping[str, Series]) -> list[str]:
     eg = series["eg"]
-    naive = [eg.ratio(series[w]) for w in ("naive=", "naive*")]
-    shown = [_verdict(r, TARGET_NAIVE) if scenario == "leaf" else f"{r:.2f}" for r in naive]
+    naive_target = TARGET_NAIVE if scenario == "leaf" else None
     return [
         scenario,
-        *shown,
-        _verdict(eg.ratio(series["floor"]), TARGET_FLOOR),
-        f"{eg.ratio(series['floor‖']):.2f}",
-        f"{eg.ratio(series['deps→‖']):.2f}",
+        *(_ratio(eg.ratios(series[w]), naive_target) for w in ("naive=", "naive*")),
+        _ratio(eg.ratios(series["floor"]), TARGET_FLOOR),
+        *(_ratio(eg.ratios(series[w])) for w in ("floor‖", "deps→‖")),
     ]
 
 
 def _size_and_cold(results: Results, small: Workload, large: Workload) -> str:
     leaf = results.scenarios["leaf"]["eg"]
-    size = _verdict(results.doubled.ratio(leaf), TARGET_SIZE, strict=True) + " (target < 1.2)"
+    size = _ratio(results.doubled.ratios(leaf), TARGET_SIZE, strict=True) + " (target < 1.2)"
     rows = [
         [f"{len(small.packages)} packages, std built", "1", _s(leaf.median), "1"],
         [
@@ -427,7 +432,7 @@ def _size_and_cold(results: Results, small: Workload, large: Workload) -> str:
             f"{len(small.packages)} packages, cold (empty GOCACHE)",
             _found(results.cold, 1),
             _s(results.cold.median),
-            f"{results.cold.ratio(leaf):.2f}",
+            _ratio(results.cold.ratios(leaf)),
         ],
     ]
     return _table(["escape-guard, leaf scenario", "new found", "seconds", "ratio"], rows)
@@ -483,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
 
+    load_start = os.getloadavg()[0]
     log("preparing the standard-library caches")
     std = prepare_std_caches(args.std_cache or ROOT / ".cache" / "bench" / version, env)
     with tempfile.TemporaryDirectory(prefix="escape-guard-bench-") as scratch:
@@ -491,8 +497,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             _workload(bench, count, log) for count in (args.packages, 2 * args.packages)
         )
         results = measure(bench, small, large, runs=runs, cold_runs=cold_runs, log=log)
-        info = {"go": version, "cpus": str(os.cpu_count()), "runs": str(runs)}
-        print(render(results, small, large, info={**info, "cold_runs": str(cold_runs)}))
+        info = {
+            "go": version,
+            "cpus": str(os.cpu_count()),
+            "runs": str(runs),
+            "cold_runs": str(cold_runs),
+            "load": f"{load_start:.1f}, {os.getloadavg()[0]:.1f}",
+        }
+        print(render(results, small, large, info=info))
         if args.save:
             args.save.write_text(json.dumps(_raw(results, small, large), indent=1), "utf-8")
     return 0
