@@ -175,8 +175,9 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
     with timer.phase("build"):
-        version = go_version(options.env, cwd=git.root)
-        base, head = _build_both(git, revs, spec, packages=packages, explain=options.explain)
+        version, base, head = _build_both(
+            git, revs, spec, packages=packages, explain=options.explain
+        )
     with timer.phase("compare"):
         findings = compare(base.records, head.records, linemap, key=identity)
         findings = [_attribute(f, linemap, head.sources) for f in findings]
@@ -209,14 +210,18 @@ def _packages(
 
 def _build_both(
     git: Git, revs: Revisions, spec: BuildSpec, *, packages: frozenset[str] | None, explain: bool
-) -> tuple[Analysis, Analysis]:
-    """Both revisions side by side; only the head needs -m=2 (explanations are for findings)."""
+) -> tuple[str, Analysis, Analysis]:
+    """The toolchain's version and both revisions, side by side.
+
+    Only the head needs -m=2: explanations are for findings, which are head records.
+    """
     head_spec = replace(spec, explain=explain)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        version = pool.submit(go_version, spec.env, cwd=git.root)
         base = pool.submit(analyze, git, revs.merge_base, spec, label="base", packages=packages)
         head = pool.submit(analyze, git, revs.head.sha, head_spec, label="head", packages=packages)
         try:
-            return base.result(), head.result()
+            return version.result(), base.result(), head.result()
         except BaseException:
             # Ctrl-C or a failed build: stop the other build instead of waiting for it.
             stop_builds()
