@@ -40,7 +40,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,30 +139,32 @@ class Bench:
         env = self.reset_cache()
         args = ["build", "-trimpath", "-gcflags=-m", *packages]
         outputs = [str(self.tmp / f"floor-{i}.txt") for i in range(len(trees))]
-        start = time.perf_counter()
+        steps = _Steps()
         if together:
-            _go_together(args, trees, env=env, outputs=outputs)
+            with steps("both"):
+                _go_together(args, trees, env=env, outputs=outputs)
         else:
-            for tree, output in zip(trees, outputs, strict=True):
-                _go(args, cwd=tree, env=env, stderr=output)
-        return Sample(time.perf_counter() - start)
+            for name, tree, output in zip(("base", "head"), trees, outputs, strict=True):
+                with steps(name):
+                    _go(args, cwd=tree, env=env, stderr=output)
+        return steps.sample()
 
     def deps_first_run(self, trees: Sequence[Path], packages: Sequence[str]) -> Sample:
         env = self.reset_cache()
         head = trees[-1]
-        start = time.perf_counter()
-        listed = _go(
-            ["list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", *packages],
-            cwd=head,
-            env=env,
-        )
+        steps = _Steps()
+        with steps("list"):
+            template = "{{if not .Standard}}{{.ImportPath}}{{end}}"
+            listed = _go(["list", "-deps", "-f", template, *packages], cwd=head, env=env)
         deps = [p for p in listed.split() if p not in packages]
-        if deps:
-            _go(["build", "-trimpath", *deps], cwd=head, env=env)
+        with steps("deps"):
+            if deps:
+                _go(["build", "-trimpath", *deps], cwd=head, env=env)
         args = ["build", "-trimpath", "-gcflags=-m", *packages]
         outputs = [str(self.tmp / f"deps-{i}.txt") for i in range(len(trees))]
-        _go_together(args, trees, env=env, outputs=outputs)
-        return Sample(time.perf_counter() - start)
+        with steps("both"):
+            _go_together(args, trees, env=env, outputs=outputs)
+        return steps.sample()
 
     def worktrees(self, wl: Workload, scenario: str) -> tuple[Path, Path]:
         """A base and a head worktree for the floor, made once per scenario, untimed."""
@@ -192,6 +195,24 @@ class Bench:
             "git diff main..leaf": lambda: git("diff", "--find-renames", "main", "leaf"),
         }
         return {name: _median_time(step, max(runs, 3)) for name, step in steps.items()}
+
+
+class _Steps:
+    """Times consecutive steps of one run; the sample is their sum."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = time.perf_counter() - start
+
+    def sample(self) -> Sample:
+        return Sample(sum(self.phases.values()), dict(self.phases))
 
 
 def _link_copy(source: Path, target: Path) -> None:
@@ -454,11 +475,24 @@ def _profile(results: Results) -> str:
         ["escape-guard phases", "wall", "resolve", "build", "compare", "outside", "build-floor‖"],
         rows,
     )
+    steps = _table(
+        ["go commands", "floor: base", "floor: head", "deps→‖: list", "deps", "‖"],
+        [
+            [
+                scenario,
+                _s(series["floor"].phase("base")),
+                _s(series["floor"].phase("head")),
+                *(_s(series["deps→‖"].phase(p)) for p in ("list", "deps", "both")),
+            ]
+            for scenario, series in results.scenarios.items()
+        ],
+    )
     fixed = "\n".join(f"  {name}: {v:.3f} s" for name, v in results.fixed.items())
     return (
         f"{table}\n(outside: interpreter start, imports, report; "
-        f"build-floor‖: the build phase beyond the two go commands side by side)\n"
-        f"fixed costs, median:\n{fixed}"
+        f"build-floor‖: the build phase beyond the two go commands side by side)\n\n"
+        f"{steps}\n(floor: base compiles the changed packages' dependencies in the module, "
+        f"head finds them cached)\n\nfixed costs, median:\n{fixed}"
     )
 
 
