@@ -4,6 +4,8 @@
     python bench/run.py --quick          # 2 runs, 1 cold run (~3 min)
     python bench/run.py --runs 9 --save samples.json
 
+The first invocation for a toolchain also prepares the standard-library caches (~1 minute).
+
 The workload is ``bench/workload.py``'s module of standard-library code with its ``leaf``,
 ``deep`` and ``ten`` scenario branches. Every measured run starts from a fresh copy of a
 prepared build cache holding only the standard library, built with ``go build -trimpath std``
@@ -47,7 +49,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from workload import DEFAULT_PACKAGES, Workload, go_binary, go_env, make_workload
+from workload import DEFAULT_PACKAGES, MIN_PACKAGES, Workload, go_binary, go_env, make_workload
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("leaf", "deep", "ten")
@@ -55,6 +57,7 @@ WAYS = ("eg", "naive=", "naive*", "floor", "floor‖", "deps→‖")
 TARGET_NAIVE = 0.25  # escape-guard / naive, leaf scenario
 TARGET_FLOOR = 0.9  # escape-guard / floor (the two go commands one after the other)
 TARGET_SIZE = 1.2  # escape-guard at 2N packages / at N, leaf scenario (strictly below)
+MAX_PACKAGES = 62  # copyable standard-library packages of Go 1.27
 # Prepared caches: the standard library built with the flags of escape-guard and the floor,
 # and with the naive way's (none).
 STD_FLAGS = {"trimpath": ("-trimpath",), "plain": ()}
@@ -514,6 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--save", type=Path, metavar="FILE", help="write every sample as JSON")
     args = parser.parse_args(argv)
+    if args.packages < MIN_PACKAGES or 2 * args.packages > MAX_PACKAGES:
+        parser.error(f"--packages: from {MIN_PACKAGES} to {MAX_PACKAGES // 2} (2N is measured too)")
     runs = args.runs or (2 if args.quick else 5)
     cold_runs = min(runs, args.cold_runs or (1 if args.quick else 3))
     env = go_env()
