@@ -25,7 +25,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from escape_guard.model import EscapeRecord, Kind
 
@@ -98,6 +98,30 @@ def parse_lines(
         elif explanations and kind is _KIND_LEAKING_PARAM:
             function = pending.leak_function(head, expression)
         yield EscapeRecord(*position, kind, expression, message, function, package, explanation)
+
+
+def parse_heap(
+    chunks: Iterable[bytes], *, explain: bool | Callable[[str, int], bool] = False
+) -> Iterator[EscapeRecord]:
+    """Yield the heap records (``ESCAPE``, ``MOVED``) of a byte stream cut anywhere, in order.
+
+    They equal what ``parse_lines`` yields for those kinds on the same bytes, but only lines
+    holding " to heap" and ``#`` package headers are looked at, found by C-speed searches
+    over whole blocks: most of a ``-m=2`` output is never decoded. ``explain``: True keeps
+    every explanation (as ``explanations=True``), False none (as ``explanations=False``),
+    a predicate only those whose header position ``(path, line)`` it accepts, as printed;
+    the other records are then as with ``explanations=False``.
+    """
+    scanner = _HeapScanner(explain)
+    carry = b""
+    for chunk in chunks:
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1  # complete lines only; the rest waits for the next chunk
+        if cut:
+            yield from scanner.scan(data, cut)
+        carry = data[cut:]
+    if carry:
+        yield from scanner.scan(carry + b"\n", len(carry) + 1)
 
 
 def parse_text(text: str) -> list[EscapeRecord]:
@@ -214,6 +238,11 @@ class _Pending:
             self._used.append((position, flow))
         return flow.function, flow.text()
 
+    def pass_over(self) -> None:
+        """A heap header whose flows are not kept still starts a new batch (see ``open``)."""
+        if self._used:
+            self._drop_used()
+
     def leak_function(self, position: str, parameter: str) -> str:
         header = self._leaks.get((position, parameter))
         return _leak_function(header) if header else ""
@@ -271,3 +300,112 @@ def _closing_brace(text: str) -> int:
             if depth == 0:
                 return index
     return len(text) - 1
+
+
+class _HeapScanner:
+    """``parse_heap``'s state between blocks: package, pending headers, a flow being read.
+
+    A block is searched for " to heap" (heap facts and heap headers hold it; leak headers,
+    flow lines and most other lines do not) and for lines starting with ``#``; only those
+    lines are decoded. An explanation's flow lines are the lines right after its header
+    that start with the header's position and the two-space indent, as the compiler
+    prints them; they may continue in the next block.
+    """
+
+    def __init__(self, explain: bool | Callable[[str, int], bool]) -> None:
+        self._explain = explain is not False
+        self._wants = None if isinstance(explain, bool) else explain
+        self._package = ""
+        self._pending = _Pending()
+        self._flow: _Flow | None = None  # the explanation whose flow lines are being read
+        self._prefix = b""  # its "path:line:col:   " as printed
+        self._split = ""  # the same decoded, after a newline: where its flow lines part
+
+    def scan(self, data: bytes, cut: int) -> list[EscapeRecord]:
+        """The records of the complete lines in ``data[:cut]`` (``data[cut - 1]`` is a newline)."""
+        records: list[EscapeRecord] = []
+        pos = self._read_flow(data, 0, cut) if self._flow is not None else 0
+        package_at = _hash_line(data, pos, cut)
+        find, explain = data.find, self._explain
+        while (found := find(b" to heap", pos, cut)) >= 0:
+            start = data.rfind(b"\n", 0, found) + 1
+            pos = find(b"\n", found) + 1
+            while package_at <= start:
+                package_at = self._set_package(data, package_at, cut)
+            if data[start] == 0x23 or (  # "#": a package header, handled above
+                not explain
+                and data[pos - 2] == 0x3A  # ":" ends an explanation header, never a fact ...
+                and find(b": moved to heap: ", start, pos) < 0  # ... but for "moved to heap: x:"
+            ):
+                continue
+            text = data[start : pos - 1].decode("utf-8", "replace").rstrip("\r")
+            head, sep, message = text.partition(": ")
+            if not sep or message.startswith(" ") or head.startswith(("\t", " ")):
+                continue
+            if message.endswith(":") and _is_header(message):
+                if explain and not message.startswith(_PARAMETER):
+                    pos = self._open(data, start, message, cut)
+                continue
+            position = _split_position(head)
+            kind, expression = classify(message)
+            if position is None or (kind is not _KIND_ESCAPE and kind is not _KIND_MOVED):
+                continue
+            function, explanation = "", _NO_LINES
+            if explain:
+                function, explanation = self._pending.explain(head, expression)
+            records.append(
+                EscapeRecord(
+                    *position, kind, expression, message, function, self._package, explanation
+                )
+            )
+        while package_at < cut:
+            package_at = self._set_package(data, package_at, cut)
+        return records
+
+    def _open(self, data: bytes, start: int, header: str, cut: int) -> int:
+        """Register the heap header on the line at ``start``; read its flow lines if wanted.
+
+        The offset to go on from: after the header line, or after its flow lines.
+        """
+        head_end = data.find(b": ", start)
+        pos = data.find(b"\n", head_end) + 1
+        prefix = data[start : head_end + 2] + _INDENT.encode()
+        head = data[start:head_end].decode("utf-8", "replace")
+        if self._wants is not None:
+            position = _split_position(head)
+            if position is None or not self._wants(position[0], position[1]):
+                self._pending.pass_over()
+                return pos
+        self._flow = _Flow("", header)
+        self._pending.open(head, self._flow)
+        self._prefix, self._split = prefix, "\n" + prefix.decode("utf-8", "replace")
+        return self._read_flow(data, pos, cut)
+
+    def _read_flow(self, data: bytes, pos: int, cut: int) -> int:
+        """Append the flow lines starting at ``pos`` to the open explanation; the offset after."""
+        assert self._flow is not None
+        prefix, start = self._prefix, pos
+        while pos < cut and data.startswith(prefix, pos):
+            pos = data.find(b"\n", pos) + 1
+        if pos > start:
+            body = data[start + len(prefix) : pos - 1].decode("utf-8", "replace")
+            self._flow.lines.extend(body.split(self._split))
+        if pos < cut:
+            self._flow = None  # a line of something else: this explanation is complete
+        return pos
+
+    def _set_package(self, data: bytes, start: int, cut: int) -> int:
+        """Take the ``#`` line at ``start`` as the package header; the next ``#`` line."""
+        end = data.find(b"\n", start)
+        self._package = data[start + 1 : end].decode("utf-8", "replace").strip()
+        self._pending.clear()
+        return _hash_line(data, end + 1, cut)
+
+
+def _hash_line(data: bytes, start: int, cut: int) -> int:
+    """Where the first line at or after the line start ``start`` that begins with ``#`` is."""
+    # One byte is searched with memchr: "\n#" as a pair would be found several times slower.
+    found = data.find(b"#", start, cut)
+    while found > start and data[found - 1] != 0x0A:
+        found = data.find(b"#", found + 1, cut)
+    return found if found >= 0 else cut
