@@ -58,6 +58,7 @@ TARGET_NAIVE = 0.25  # escape-guard / naive, leaf scenario
 TARGET_FLOOR = 0.9  # escape-guard / floor (the two go commands one after the other)
 TARGET_SIZE = 1.2  # escape-guard at 2N packages / at N, leaf scenario (strictly below)
 MAX_PACKAGES = 62  # copyable standard-library packages of Go 1.27
+_ATTEMPTS = 3
 # Prepared caches: the standard library built with the flags of escape-guard and the floor,
 # and with the naive way's (none).
 STD_FLAGS = {"trimpath": ("-trimpath",), "plain": ()}
@@ -98,6 +99,7 @@ class Bench:
         self.env = dict(env)
         self.run_cache = tmp / "gocache"
         self.escape_guard = _venv_tool("escape-guard")
+        self.failures: list[str] = []
 
     def reset_cache(self, kind: str = "trimpath") -> dict[str, str]:
         """The environment of a run: GOCACHE a fresh copy of a prepared cache, or empty."""
@@ -110,16 +112,19 @@ class Bench:
         return dict(self.env, GOCACHE=str(self.run_cache))
 
     def escape_guard_run(self, wl: Workload, scenario: str, *, cold: bool = False) -> Sample:
-        env = self.reset_cache("cold" if cold else "trimpath")
+        """One timed run; a failed run is recorded in ``failures`` and run again (twice)."""
         cmd = [self.escape_guard, "diff", "--repo", str(wl.repo), "--base", "main"]
         cmd += ["--head", scenario, "--format", "json"]
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - start
-        if proc.returncode not in (0, 1):  # 1: new escapes found, as every scenario has
-            raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr}")
-        report = json.loads(proc.stdout)
-        return Sample(seconds, dict(report["timings"]), report["summary"]["new"])
+        for _ in range(_ATTEMPTS):
+            env = self.reset_cache("cold" if cold else "trimpath")
+            start = time.perf_counter()
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+            seconds = time.perf_counter() - start
+            if proc.returncode in (0, 1):  # 1: new escapes found, as every scenario has
+                report = json.loads(proc.stdout)
+                return Sample(seconds, dict(report["timings"]), report["summary"]["new"])
+            self.failures.append(f"{scenario}: exit {proc.returncode}: {proc.stderr.strip()}")
+        raise RuntimeError(f"{' '.join(cmd)} failed {_ATTEMPTS} times:\n{self.failures[-1]}")
 
     def naive_run(self, wl: Workload, scenario: str, *, cache: str) -> Sample:
         env = self.reset_cache(cache)
@@ -324,6 +329,7 @@ class Results:
     doubled: Series = field(default_factory=Series)
     cold: Series = field(default_factory=Series)
     fixed: dict[str, float] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
 
 
 def measure(
@@ -359,6 +365,7 @@ def measure(
                     results.cold.samples.append(bench.escape_guard_run(small, scenario, cold=True))
     log("fixed costs")
     results.fixed = bench.fixed_costs(small, runs)
+    results.failures = bench.failures
     return results
 
 
@@ -426,8 +433,17 @@ def render(results: Results, small: Workload, large: Workload, *, info: Mapping[
         _size_and_cold(results, small, large),
         "",
         _profile(results),
+        "",
+        _failures(results.failures),
     ]
     return "\n".join(out)
+
+
+def _failures(failures: Sequence[str]) -> str:
+    if not failures:
+        return "escape-guard failed in no run"
+    shown = "\n".join(f"  {failure}" for failure in failures)
+    return f"escape-guard runs that failed and were run again ({len(failures)}):\n{shown}"
 
 
 def _ratios(scenario: str, series: Mapping[str, Series]) -> list[str]:
@@ -568,6 +584,7 @@ def _raw(results: Results, small: Workload, large: Workload) -> dict[str, object
         "doubled": samples(results.doubled),
         "cold": samples(results.cold),
         "fixed_costs": results.fixed,
+        "failures": results.failures,
     }
 
 
