@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import IO, NamedTuple
 
 from escape_guard.errors import BuildError, EnvironmentProblem
 from escape_guard.model import EscapeRecord
-from escape_guard.parse import parse_lines
+from escape_guard.parse import parse_heap
 from escape_guard.proc import run
 
 _SKIP_DIRS = frozenset({"vendor", "testdata", "node_modules"})
@@ -39,6 +40,10 @@ _DIAGNOSTIC_MARKERS = (
     b"zero-copy",
 )  # b":  " marks the indented flow lines of -m=2 explanations
 _MAX_ERROR_LINES = 20
+_BLOCK = 1 << 20  # bytes read from the compiler's output at a time
+# The output is kept for the failure message: in memory up to this size, then in a file
+# (`go build -gcflags=-m=2 std` prints 130 MB).
+_KEEP_IN_MEMORY = 8 << 20
 
 
 class Module(NamedTuple):
@@ -247,20 +252,16 @@ def _build_step(root: str, step: Step, spec: BuildSpec, *, label: str) -> list[E
     except FileNotFoundError as exc:
         raise EnvironmentProblem("go is not installed or not on PATH") from exc
     assert proc.stderr is not None
-    errors: list[str] = []
-    with proc, _running(proc):
-        heap = [
-            r
-            for r in parse_lines(_tee_errors(proc.stderr, errors), explanations=spec.explain)
-            if r.is_heap
-        ]
-    if proc.returncode != 0:
-        where = f" in module {step.module.dir}" if step.module.dir else ""
-        shown = "\n".join(f"  {line}" for line in errors) or "  (the go command printed nothing)"
-        raise BuildError(
-            f"the {label} does not build{where} (go build exited {proc.returncode}):\n{shown}"
-        )
-    return heap
+    with proc, _running(proc), tempfile.SpooledTemporaryFile(_KEEP_IN_MEMORY) as output:
+        heap = list(parse_heap(_blocks(proc.stderr, output), explain=spec.explain))
+        if proc.wait() == 0:
+            return heap
+        errors = _first_errors(output)
+    where = f" in module {step.module.dir}" if step.module.dir else ""
+    shown = "\n".join(f"  {line}" for line in errors) or "  (the go command printed nothing)"
+    raise BuildError(
+        f"the {label} does not build{where} (go build exited {proc.returncode}):\n{shown}"
+    )
 
 
 _RUNNING: set[subprocess.Popen[bytes]] = set()
@@ -286,13 +287,20 @@ def stop_builds() -> None:
                 os.killpg(proc.pid, signal.SIGTERM)  # go and the compilers it started
 
 
-def _tee_errors(stream: IO[bytes], errors: list[str]) -> Iterator[bytes]:
-    """Pass every line on, remembering the first few that are not diagnostics."""
-    for line in stream:
-        if (
-            len(errors) < _MAX_ERROR_LINES
-            and not line.startswith(b"#")
-            and not any(marker in line for marker in _DIAGNOSTIC_MARKERS)
-        ):
+def _blocks(stream: IO[bytes], copy: IO[bytes]) -> Iterator[bytes]:
+    """The stream's bytes as they arrive, also written to ``copy``."""
+    while block := os.read(stream.fileno(), _BLOCK):
+        copy.write(block)
+        yield block
+
+
+def _first_errors(output: IO[bytes]) -> list[str]:
+    """The first lines of the go command's output that are not diagnostics."""
+    output.seek(0)
+    errors: list[str] = []
+    for line in output:
+        if not line.startswith(b"#") and not any(marker in line for marker in _DIAGNOSTIC_MARKERS):
             errors.append(line.decode("utf-8", "replace").rstrip())
-        yield line
+            if len(errors) == _MAX_ERROR_LINES:
+                break
+    return errors

@@ -113,15 +113,22 @@ def parse_heap(
     the other records are then as with ``explanations=False``.
     """
     scanner = _HeapScanner(explain)
-    carry = b""
+    carry = b""  # the start of a line the previous chunk did not finish
     for chunk in chunks:
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n") + 1  # complete lines only; the rest waits for the next chunk
-        if cut:
-            yield from scanner.scan(data, cut)
-        carry = data[cut:]
+        start = 0
+        if carry:  # finish that line apart: joining whole chunks would copy every byte
+            start = chunk.find(b"\n") + 1
+            if not start:
+                carry += chunk
+                continue
+            line = carry + chunk[:start]
+            yield from scanner.scan(line, 0, len(line))
+        cut = chunk.rfind(b"\n") + 1
+        if cut > start:
+            yield from scanner.scan(chunk, start, cut)
+        carry = chunk[cut:]
     if carry:
-        yield from scanner.scan(carry + b"\n", len(carry) + 1)
+        yield from scanner.scan(carry + b"\n", 0, len(carry) + 1)
 
 
 def parse_text(text: str) -> list[EscapeRecord]:
@@ -197,6 +204,15 @@ class _Flow:
 
     def text(self) -> tuple[str, ...]:
         return tuple(line.rstrip("\r\n") for line in self.lines)
+
+
+class _FlowLines(_Flow):
+    """A ``_Flow`` whose lines are kept without their line ends (``parse_heap``)."""
+
+    __slots__ = ()
+
+    def text(self) -> tuple[str, ...]:
+        return tuple(self.lines)
 
 
 class _Pending:
@@ -317,14 +333,15 @@ class _HeapScanner:
         self._wants = None if isinstance(explain, bool) else explain
         self._package = ""
         self._pending = _Pending()
-        self._flow: _Flow | None = None  # the explanation whose flow lines are being read
+        self._flow: _FlowLines | None = None  # the explanation whose flow lines are being read
         self._prefix = b""  # its "path:line:col:   " as printed
         self._split = ""  # the same decoded, after a newline: where its flow lines part
 
-    def scan(self, data: bytes, cut: int) -> list[EscapeRecord]:
-        """The records of the complete lines in ``data[:cut]`` (``data[cut - 1]`` is a newline)."""
+    def scan(self, data: bytes, pos: int, cut: int) -> list[EscapeRecord]:
+        """The records of the lines in ``data[pos:cut]``, from a line start to a newline."""
         records: list[EscapeRecord] = []
-        pos = self._read_flow(data, 0, cut) if self._flow is not None else 0
+        if self._flow is not None:
+            pos = self._read_flow(data, pos, cut)
         package_at = _hash_line(data, pos, cut)
         find, explain = data.find, self._explain
         while (found := find(b" to heap", pos, cut)) >= 0:
@@ -344,7 +361,7 @@ class _HeapScanner:
                 continue
             if message.endswith(":") and _is_header(message):
                 if explain and not message.startswith(_PARAMETER):
-                    pos = self._open(data, start, message, cut)
+                    pos = self._open(data, start, head, message, cut)
                 continue
             position = _split_position(head)
             kind, expression = classify(message)
@@ -362,23 +379,22 @@ class _HeapScanner:
             package_at = self._set_package(data, package_at, cut)
         return records
 
-    def _open(self, data: bytes, start: int, header: str, cut: int) -> int:
+    def _open(self, data: bytes, start: int, head: str, header: str, cut: int) -> int:
         """Register the heap header on the line at ``start``; read its flow lines if wanted.
 
         The offset to go on from: after the header line, or after its flow lines.
         """
         head_end = data.find(b": ", start)
         pos = data.find(b"\n", head_end) + 1
-        prefix = data[start : head_end + 2] + _INDENT.encode()
-        head = data[start:head_end].decode("utf-8", "replace")
         if self._wants is not None:
             position = _split_position(head)
             if position is None or not self._wants(position[0], position[1]):
                 self._pending.pass_over()
                 return pos
-        self._flow = _Flow("", header)
+        self._flow = _FlowLines("", header)
         self._pending.open(head, self._flow)
-        self._prefix, self._split = prefix, "\n" + prefix.decode("utf-8", "replace")
+        self._prefix = data[start : head_end + 2] + b"  "
+        self._split = f"\n{head}: {_INDENT}"
         return self._read_flow(data, pos, cut)
 
     def _read_flow(self, data: bytes, pos: int, cut: int) -> int:
@@ -389,7 +405,10 @@ class _HeapScanner:
             pos = data.find(b"\n", pos) + 1
         if pos > start:
             body = data[start + len(prefix) : pos - 1].decode("utf-8", "replace")
-            self._flow.lines.extend(body.split(self._split))
+            lines = body.split(self._split)
+            if "\r" in body:
+                lines = [line.rstrip("\r") for line in lines]
+            self._flow.lines.extend(lines)
         if pos < cut:
             self._flow = None  # a line of something else: this explanation is complete
         return pos
