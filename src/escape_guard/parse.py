@@ -21,6 +21,11 @@ Decisions worth knowing:
 - Lines without a position (``go: ...``) and indented error context (a tab, then
   ``./x.go:3:6: other declaration of f``) produce nothing;
   ``cannot inline F: reason`` is OTHER (it is not an inlining).
+
+``parse_heap`` is the build's fast path to the same heap records: it looks only at the lines
+that can hold one, found by C-speed searches over byte blocks, and reads the flow lines of
+the explanations it is asked for (``go build -gcflags=-m=2 std``: 130 MB, 1.4 million lines,
+of which 67,000 hold " to heap").
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ _LEAKS_TO = " leaks to "
 _NO_LINES: tuple[str, ...] = ()
 _NEVER = "\0"  # a prefix no decoded line starts with
 _INDENT = "  "  # -m=2 indents explanation lines by two spaces after "path:line:col: "
+_HEAP_BYTES = _HEAP.encode()
+_PARAMETER_BYTES = _PARAMETER.encode()
 
 # Module constants: looking a member up on the enum class costs more in the hot loop.
 _KIND_ESCAPE = Kind.ESCAPE
@@ -324,8 +331,9 @@ class _HeapScanner:
     A block is searched for " to heap" (heap facts and heap headers hold it; leak headers,
     flow lines and most other lines do not) and for lines starting with ``#``; only those
     lines are decoded. An explanation's flow lines are the lines right after its header
-    that start with the header's position and the two-space indent, as the compiler
-    prints them; they may continue in the next block.
+    that start with the header's position and the two-space indent, as the compiler prints
+    them; they may continue in the next block. (``parse_lines`` would also take such a line
+    printed after another line but before the next header; the compiler prints none.)
     """
 
     def __init__(self, explain: bool | Callable[[str, int], bool]) -> None:
@@ -349,11 +357,10 @@ class _HeapScanner:
             pos = find(b"\n", found) + 1
             while package_at <= start:
                 package_at = self._set_package(data, package_at, cut)
-            if data[start] == 0x23 or (  # "#": a package header, handled above
-                not explain
-                and data[pos - 2] == 0x3A  # ":" ends an explanation header, never a fact ...
-                and find(b": moved to heap: ", start, pos) < 0  # ... but for "moved to heap: x:"
-            ):
+            if data[start] == 0x23:  # "#": a package header, handled above
+                continue
+            if data[pos - 2] == 0x3A and (after := self._header(data, start, pos, cut)):
+                pos = after
                 continue
             text = data[start : pos - 1].decode("utf-8", "replace").rstrip("\r")
             head, sep, message = text.partition(": ")
@@ -361,7 +368,7 @@ class _HeapScanner:
                 continue
             if message.endswith(":") and _is_header(message):
                 if explain and not message.startswith(_PARAMETER):
-                    pos = self._open(data, start, head, message, cut)
+                    pos = self._open(data, start, data.find(b": ", start), pos, cut)
                 continue
             position = _split_position(head)
             kind, expression = classify(message)
@@ -379,18 +386,38 @@ class _HeapScanner:
             package_at = self._set_package(data, package_at, cut)
         return records
 
-    def _open(self, data: bytes, start: int, head: str, header: str, cut: int) -> int:
-        """Register the heap header on the line at ``start``; read its flow lines if wanted.
+    def _header(self, data: bytes, start: int, pos: int, cut: int) -> int:
+        """Pass over the line from ``start`` to ``pos``, ending with ":", when it holds no fact.
 
-        The offset to go on from: after the header line, or after its flow lines.
+        Explanation headers end so; heap facts never do but for ``moved to heap: x:``. With
+        explanations a heap header is opened, checked as ``parse_lines`` checks it but on
+        the bytes, so that most headers are never decoded. The offset to go on from, or 0:
+        the line is something else.
         """
-        head_end = data.find(b": ", start)
-        pos = data.find(b"\n", head_end) + 1
+        if not self._explain:
+            return 0 if data.find(b": moved to heap: ", start, pos) >= 0 else pos
+        head_end = data.find(b": ", start, pos)
+        if head_end < 0 or data[start] in b"\t " or data[head_end + 2] == 0x20:
+            return 0
+        if data.startswith(_PARAMETER_BYTES, head_end + 2):
+            return pos  # a leak header, or else not a heap fact either
+        heap = data.rfind(_HEAP_BYTES, head_end + 2, pos)
+        tail = heap + len(_HEAP)
+        if heap < 0 or not (tail == pos - 2 or data.startswith(b" in ", tail, pos)):
+            return 0
+        return self._open(data, start, head_end, pos, cut)
+
+    def _open(self, data: bytes, start: int, head_end: int, pos: int, cut: int) -> int:
+        """Register the heap header on the line from ``start`` to ``pos``; read its flow lines
+        if they are wanted. The offset to go on from: ``pos``, or after the flow lines.
+        """
+        head = data[start:head_end].decode("utf-8", "replace")
         if self._wants is not None:
             position = _split_position(head)
             if position is None or not self._wants(position[0], position[1]):
                 self._pending.pass_over()
                 return pos
+        header = data[head_end + 2 : pos - 1].decode("utf-8", "replace").rstrip("\r")
         self._flow = _FlowLines("", header)
         self._pending.open(head, self._flow)
         self._prefix = data[start : head_end + 2] + b"  "
