@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -403,9 +404,9 @@ def render(results: Results, small: Workload, large: Workload, *, info: Mapping[
     out = [
         f"workload: {len(small.packages)} packages, {small.lines:,} lines (doubled: "
         f"{len(large.packages)} packages, {large.lines:,} lines); {info['go']}; "
-        f"{info['cpus']} CPUs; {info['runs']} runs, {info['cold_runs']} cold; "
-        f"1-minute load average {info['load']} (start, end: other work on the machine skews "
-        "every figure)",
+        f"{info['cpus']} CPUs; {info['runs']} runs, {info['cold_runs']} cold",
+        f"CPU time of other processes during the benchmark: {info['others']} "
+        "(other work on the machine skews every figure)",
         "every run starts from GOCACHE = `go build -trimpath std` only "
         "(naive*: `go build std` only; cold: empty)",
         "",
@@ -543,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
 
-    load_start = os.getloadavg()[0]
+    busy_start = _busy_seconds()
     log("preparing the standard-library caches")
     std = prepare_std_caches(args.std_cache or ROOT / ".cache" / "bench" / version, env)
     with tempfile.TemporaryDirectory(prefix="escape-guard-bench-") as scratch:
@@ -557,12 +558,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cpus": str(os.cpu_count()),
             "runs": str(runs),
             "cold_runs": str(cold_runs),
-            "load": f"{load_start:.1f}, {os.getloadavg()[0]:.1f}",
+            "others": _others(busy_start),
         }
         print(render(results, small, large, info=info))
         if args.save:
             args.save.write_text(json.dumps(_raw(results, small, large), indent=1), "utf-8")
     return 0
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot (Linux), else None."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _others(busy_start: float | None) -> str:
+    """Busy CPU time of the machine minus this process's and its children's."""
+    busy_end = _busy_seconds()
+    if busy_start is None or busy_end is None:
+        return "unknown"
+    ours = sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+    )
+    return f"{max(busy_end - busy_start - ours, 0.0):.0f} s"
 
 
 def _workload(bench: Bench, count: int, log: Callable[[str], None]) -> Workload:
