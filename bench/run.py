@@ -184,25 +184,31 @@ class Bench:
                 git("worktree", "add", "--detach", "--quiet", str(tree), rev)
         return trees
 
-    def fixed_costs(self, wl: Workload, runs: int) -> dict[str, float]:
+    def fixed_costs(self, small: Workload, large: Workload, runs: int) -> dict[str, float]:
         """Median seconds of steps every escape-guard run pays besides the compiler."""
         env = dict(self.env, GOCACHE=str(self.std_caches["trimpath"]))
-        git = _git(wl.repo, env)
-        tree = str(self.tmp / "probe-tree")
+        git = _git(small.repo, env)
 
-        def worktree() -> None:
-            git("worktree", "add", "--detach", "--quiet", tree, "main")
-            git("worktree", "remove", "--force", tree)
-            git("worktree", "prune")
+        def worktree(wl: Workload) -> Callable[[], None]:
+            def add_remove() -> None:
+                tree = str(self.tmp / "probe-tree")
+                in_repo = _git(wl.repo, env)
+                in_repo("worktree", "add", "--detach", "--quiet", tree, "main")
+                in_repo("worktree", "remove", "--force", tree)
+                in_repo("worktree", "prune")
+
+            return add_remove
 
         steps: dict[str, Callable[[], object]] = {
             "interpreter and imports (escape-guard --version)": lambda: _run(
                 [self.escape_guard, "--version"], env=env
             ),
-            "go env GOVERSION": lambda: _go(["env", "GOVERSION"], cwd=wl.repo, env=env),
-            "git worktree add + remove + prune": worktree,
+            "go env GOVERSION": lambda: _go(["env", "GOVERSION"], cwd=small.repo, env=env),
             "git diff main..leaf": lambda: git("diff", "--find-renames", "main", "leaf"),
         }
+        for wl in (small, large):
+            files = len(_git(wl.repo, env)("ls-files").split())
+            steps[f"git worktree add + remove + prune, {files} files"] = worktree(wl)
         return {name: _median_time(step, max(runs, 3)) for name, step in steps.items()}
 
 
@@ -365,7 +371,7 @@ def measure(
                 if i < cold_runs:
                     results.cold.samples.append(bench.escape_guard_run(small, scenario, cold=True))
     log("fixed costs")
-    results.fixed = bench.fixed_costs(small, runs)
+    results.fixed = bench.fixed_costs(small, large, runs)
     results.failures = bench.failures
     return results
 
