@@ -211,12 +211,39 @@ def go_version(env: Mapping[str, str], *, cwd: str | None = None) -> str:
     return run(["go", "env", "GOVERSION"], env=env, cwd=cwd).stdout.strip()
 
 
-def go_command(spec: BuildSpec, patterns: Sequence[str]) -> list[str]:
-    flag = "-m=2" if spec.explain else "-m"
-    cmd = ["go", "build", "-trimpath", "-buildvcs=false", "-o", os.devnull, f"-gcflags={flag}"]
+def go_command(spec: BuildSpec, patterns: Sequence[str], *, diagnostics: bool = True) -> list[str]:
+    """``go build`` of ``patterns``; without ``diagnostics``, the same flags but no -m."""
+    cmd = ["go", "build", "-trimpath", "-buildvcs=false", "-o", os.devnull]
+    if diagnostics:
+        cmd.append("-gcflags=-m=2" if spec.explain else "-gcflags=-m")
     if spec.tags:
         cmd.append("-tags=" + ",".join(spec.tags))
     return [*cmd, *patterns]
+
+
+def warm_dependencies(root: str, spec: BuildSpec, packages: Collection[str]) -> None:
+    """Compile, once and without diagnostics, what the named packages import from the module.
+
+    Building the two revisions side by side would otherwise compile those dependencies
+    twice at once (their cache entries are the same for both revisions when they did not
+    change). -gcflags applies to the named packages only, so these entries are the ones
+    the -m builds look up. Failures are left to the -m builds, which report them.
+    """
+    for step in plan(root, find_modules(root), spec.patterns, packages=packages):
+        listing = [
+            "go",
+            "list",
+            "-deps",
+            "-f",
+            "{{if not .Standard}}{{if .DepOnly}}{{.ImportPath}}{{end}}{{end}}",
+        ]
+        if spec.tags:
+            listing.append("-tags=" + ",".join(spec.tags))
+        cwd = os.path.join(root, step.module.dir)
+        found = run([*listing, *step.patterns], cwd=cwd, env=spec.env, check=False)
+        deps = found.stdout.split()
+        if found.returncode == 0 and deps:
+            run(go_command(spec, deps, diagnostics=False), cwd=cwd, env=spec.env, check=False)
 
 
 def build_revision(

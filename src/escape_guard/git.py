@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -112,13 +113,20 @@ class Git:
     def worktree(self, sha: str, *, label: str) -> Iterator[str]:
         """Check ``sha`` out into a temporary worktree; always removed afterwards."""
         parent = tempfile.mkdtemp(prefix=f"escape-guard-{label}-")
-        # A unique last component: git names the worktree's admin directory after it, and
-        # two worktrees added at once under the same name race for it.
+        # A unique last component: git names the worktree's admin directory after it.
         path = os.path.join(parent, os.path.basename(parent))
         try:
-            self.run("worktree", "add", "--detach", "--quiet", path, sha)
+            with _WORKTREE_LOCK:  # concurrent adds and removes race in .git/worktrees
+                self.run("worktree", "add", "--detach", "--quiet", path, sha)
             yield path
         finally:
-            self.run("worktree", "remove", "--force", path, check=False)
-            shutil.rmtree(parent, ignore_errors=True)
-            self.run("worktree", "prune", check=False)
+            with _WORKTREE_LOCK:
+                removed = self.run("worktree", "remove", "--force", path, check=False)
+                shutil.rmtree(parent, ignore_errors=True)
+                if removed.returncode != 0:
+                    # Only now: prune also drops the admin directory of a worktree that
+                    # another process is still adding.
+                    self.run("worktree", "prune", check=False)
+
+
+_WORKTREE_LOCK = threading.Lock()

@@ -7,11 +7,18 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from escape_guard.build import BuildSpec, RevisionBuild, build_revision, go_version, stop_builds
+from escape_guard.build import (
+    BuildSpec,
+    RevisionBuild,
+    build_revision,
+    go_version,
+    stop_builds,
+    warm_dependencies,
+)
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -107,12 +114,11 @@ class Analysis(NamedTuple):
 
 
 def analyze(
-    git: Git, sha: str, spec: BuildSpec, *, label: str, packages: frozenset[str] | None = None
+    root: str, spec: BuildSpec, *, label: str, packages: frozenset[str] | None = None
 ) -> Analysis:
-    """Check out, build, normalize; the worktree is gone when this returns."""
-    with git.worktree(sha, label=label) as root:
-        built = build_revision(root, spec, label=f"{label} revision {sha[:12]}", packages=packages)
-        return _normalized(root, built)
+    """Build and normalize the revision checked out at ``root``."""
+    built = build_revision(root, spec, label=label, packages=packages)
+    return _normalized(root, built)
 
 
 def _normalized(root: str, built: RevisionBuild) -> Analysis:
@@ -211,15 +217,22 @@ def _packages(
 def _build_both(
     git: Git, revs: Revisions, spec: BuildSpec, *, packages: frozenset[str] | None, explain: bool
 ) -> tuple[str, Analysis, Analysis]:
-    """The toolchain's version and both revisions, side by side.
+    """The toolchain's version and both revisions, built side by side.
 
     Only the head needs -m=2: explanations are for findings, which are head records.
+    The dependencies both builds share are compiled once, first.
     """
     head_spec = replace(spec, explain=explain)
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    base_label = f"base revision {revs.merge_base[:12]}"
+    head_label = f"head revision {revs.head.sha[:12]}"
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=3) as pool:
         version = pool.submit(go_version, spec.env, cwd=git.root)
-        base = pool.submit(analyze, git, revs.merge_base, spec, label="base", packages=packages)
-        head = pool.submit(analyze, git, revs.head.sha, head_spec, label="head", packages=packages)
+        base_root = stack.enter_context(git.worktree(revs.merge_base, label="base"))
+        head_root = stack.enter_context(git.worktree(revs.head.sha, label="head"))
+        if packages:
+            warm_dependencies(head_root, spec, packages)
+        base = pool.submit(analyze, base_root, spec, label=base_label, packages=packages)
+        head = pool.submit(analyze, head_root, head_spec, label=head_label, packages=packages)
         try:
             return version.result(), base.result(), head.result()
         except BaseException:
