@@ -253,7 +253,8 @@ class _Pending:
 
     def explain(self, position: str, expression: str) -> tuple[str, tuple[str, ...]]:
         """The function and explanation for a heap fact; ("", ()) when there is none."""
-        flow = _choose(self._heap.get(position, []), expression)
+        candidates = self._heap.get(position)
+        flow = _choose(candidates, expression) if candidates else None
         if flow is None:
             return "", ()
         if not flow.used:
