@@ -6,8 +6,11 @@
 
 Without ``--input`` it runs ``go build -trimpath -gcflags=-m=2 std`` with the pinned
 toolchain (the ``go`` beside this Python) and an empty build cache, so every package is
-compiled. Each parse runs in a child process that reads the file as bytes, line by line, as
-the build step reads the compiler's stderr; the child reports its own time and peak RSS.
+compiled. Each parse runs in a child process that reads the file as the build step reads the
+compiler's stderr: ``parse_lines`` line by line, ``parse_heap`` in 1 MiB blocks; the child
+reports its own time and peak RSS. ``parse_heap`` is measured bare (as the base revision is
+built), explaining every heap record (as ``diff --explain`` builds the head), and explaining
+about 1% of the positions (lines divisible by 100), as when only findings are explained.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from pathlib import Path
 
 _CHILD = r"""
 import json, resource, sys, time
-from escape_guard.parse import parse_lines
+from escape_guard.parse import parse_heap, parse_lines
 path, mode = sys.argv[1], sys.argv[2]
+explain = {"heap": False, "heap-explained": True, "heap-1%": lambda path, line: line % 100 == 0}
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 records = heap = explained = 0
@@ -34,7 +38,11 @@ with open(path, "rb") as lines:
         for line in lines:
             line.decode("utf-8", "replace")
     else:
-        for record in parse_lines(lines, explanations=mode == "explanations"):
+        if mode in explain:
+            found = parse_heap(iter(lambda: lines.read(1 << 20), b""), explain=explain[mode])
+        else:
+            found = parse_lines(lines, explanations=mode == "explanations")
+        for record in found:
             records += 1
             if record.is_heap:
                 heap += 1
@@ -44,6 +52,14 @@ peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps(dict(seconds=seconds, before_kib=before, peak_kib=peak, records=records,
                       heap=heap, explained=explained)))
 """
+_GREP = "grep -c 'escapes to heap'"
+_MODES = {
+    "explanations": "parse_lines(explanations=True)",
+    "bare": "parse_lines(explanations=False)",
+    "heap": "parse_heap(explain=False)",
+    "heap-explained": "parse_heap(explain=True)",
+    "heap-1%": "parse_heap(explain=1% of positions)",
+}
 
 
 def main() -> int:
@@ -88,23 +104,23 @@ def _report(capture: Path, repeat: int) -> None:
     with capture.open("rb") as fh:
         lines = sum(1 for _ in fh)
     grep = min(_time_grep(capture) for _ in range(repeat))
-    print(f"input: {capture} ({size / 1e6:.1f} MB, {lines:,} lines)")
-    print(f"grep -c 'escapes to heap': {grep:.3f} s")
-    floor = min(_parse_in_child(capture, "floor")["seconds"] for _ in range(repeat))
-    print(f"reading and decoding the lines alone: {floor:.3f} s = {floor / grep:.1f} x grep")
-    for mode in ("explanations", "bare"):
+    print(f"input: {capture} ({size / 1e6:.1f} MB, {lines:,} lines); best of {repeat} runs")
+    header = ("", "seconds", "x grep", "peak RSS", "before", "records", "heap")
+    print("{:38}{:>8}{:>8}{:>10}{:>8}{:>11}{:>8}".format(*header))
+    print(f"{_GREP:38}{grep:8.3f}{1:8.1f}")
+    for mode, label in {"floor": "read and decode every line", **_MODES}.items():
         runs = [_parse_in_child(capture, mode) for _ in range(repeat)]
         best = min(runs, key=lambda run: run["seconds"])
         peak = max(run["peak_kib"] for run in runs) / 1024
-        start = best["before_kib"] / 1024
-        print(
-            f"parse_lines(explanations={mode == 'explanations'}): {best['seconds']:.3f} s "
-            f"= {best['seconds'] / grep:.1f} x grep, "
-            f"{lines / best['seconds'] / 1e6:.2f} M lines/s, "
-            f"peak RSS {peak:.0f} MB ({start:.0f} MB before parsing); "
-            f"{best['records']:,} records, {best['heap']:,} heap, "
-            f"{best['explained']:,} with an explanation"
-        )
+        before = best["before_kib"] / 1024
+        row = f"{label:38}{best['seconds']:8.3f}{best['seconds'] / grep:8.1f}{peak:7.0f} MB"
+        row += f"{before:5.0f} MB"
+        if mode != "floor":
+            row += f"{best['records']:11,}{best['heap']:8,}"
+        if best["explained"]:
+            row += f"  ({best['explained']:,} explained)"
+        print(row)
+    print("peak RSS: of the whole child process; before: its RSS when parsing starts")
 
 
 def _time_grep(capture: Path) -> float:
