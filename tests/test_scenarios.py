@@ -96,12 +96,16 @@ def test_new_escape_on_added_line(repo: Repo) -> None:
 
 def test_explain_mode_anchors_on_the_flow_and_keeps_sources(repo: Repo) -> None:
     head = LIB.replace("\ts := 0\n", "\ts := 0\n\tif len(xs) > 3 {\n\t\tsink = &s\n\t}\n")
-    branch(repo, {"lib.go": head}, base={"lib.go": LIB})
+    other = "package m\n\n// Other allocates.\nfunc Other() *int {\n\tn := 7\n\treturn &n\n}\n"
+    branch(repo, {"lib.go": head}, base={"lib.go": LIB, "other.go": other})
     code, report = run(repo, "--explain")
     assert code == 1
     (new,) = report["new"]
     assert (new["line"], new["anchor"], new["source"]) == (20, 22, "s := 0")
     assert any("at lib.go:22:" in step for step in new["explanation"])  # repo-relative
+    # Explanations are kept only where findings can be: in the changed files.
+    kept = {f["path"]: "explanation" in f for f in report["unchanged"]}
+    assert kept == {"lib.go": True, "other.go": False}
 
 
 def test_line_shift_reports_nothing(repo: Repo) -> None:

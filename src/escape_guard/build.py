@@ -16,7 +16,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
@@ -58,6 +58,8 @@ class BuildSpec:
     patterns: tuple[str, ...] = ("./...",)
     tags: tuple[str, ...] = ()
     explain: bool = False
+    # With explain: only explanations of positions (path as printed, line) it accepts.
+    explain_where: Callable[[str, int], bool] | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -280,7 +282,8 @@ def _build_step(root: str, step: Step, spec: BuildSpec, *, label: str) -> list[E
         raise EnvironmentProblem("go is not installed or not on PATH") from exc
     assert proc.stderr is not None
     with proc, _running(proc), tempfile.SpooledTemporaryFile(_KEEP_IN_MEMORY) as output:
-        heap = list(parse_heap(_blocks(proc.stderr, output), explain=spec.explain))
+        wanted = spec.explain_where if spec.explain and spec.explain_where else spec.explain
+        heap = list(parse_heap(_blocks(proc.stderr, output), explain=wanted))
         if proc.wait() == 0:
             return heap
         errors = _first_errors(output)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -182,7 +182,7 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
     spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
     with timer.phase("build"):
         version, base, head = _build_both(
-            git, revs, spec, packages=packages, explain=options.explain
+            git, revs, spec, linemap, packages=packages, explain=options.explain
         )
     with timer.phase("compare"):
         findings = compare(base.records, head.records, linemap, key=identity)
@@ -215,14 +215,20 @@ def _packages(
 
 
 def _build_both(
-    git: Git, revs: Revisions, spec: BuildSpec, *, packages: frozenset[str] | None, explain: bool
+    git: Git,
+    revs: Revisions,
+    spec: BuildSpec,
+    linemap: LineMap,
+    *,
+    packages: frozenset[str] | None,
+    explain: bool,
 ) -> tuple[str, Analysis, Analysis]:
     """The toolchain's version and both revisions, built side by side.
 
     Only the head needs -m=2: explanations are for findings, which are head records.
     The dependencies both builds share are compiled once, first.
     """
-    head_spec = replace(spec, explain=explain)
+    head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
     base_label = f"base revision {revs.merge_base[:12]}"
     head_label = f"head revision {revs.head.sha[:12]}"
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=3) as pool:
@@ -239,6 +245,24 @@ def _build_both(
             # Ctrl-C or a failed build: stop the other build instead of waiting for it.
             stop_builds()
             raise
+
+
+def _in_files(paths: Iterable[str]) -> Callable[[str, int], bool]:
+    """Whether a position, as the compiler prints it, is in one of the repository's ``paths``.
+
+    Findings can only be in changed files: only their explanations are worth keeping.
+    With -trimpath the compiler prints module-path-based names, which end in the
+    repository path's tail.
+    """
+    by_name: dict[str, list[str]] = {}
+    for path in paths:
+        by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
+
+    def wanted(printed: str, line: int) -> bool:
+        candidates = by_name.get(printed.rsplit("/", 1)[-1], ())
+        return any(printed == p or printed.endswith("/" + p) for p in candidates)
+
+    return wanted
 
 
 def _attribute(finding: Finding, linemap: LineMap, head: _SourceCache) -> Finding:
