@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -29,12 +28,12 @@ from escape_guard.diffmap import (
     parse_diff,
 )
 from escape_guard.errors import GitError
-from escape_guard.functions import FunctionIndex, function_index
 from escape_guard.git import Git
 from escape_guard.merge import select_shard
-from escape_guard.model import EscapeRecord, Finding, Report, Revision, Status
+from escape_guard.model import EscapeRecord, Report, Revision
 from escape_guard.normalize import PathResolver, identity, normalize
-from escape_guard.suppress import suppression
+from escape_guard.sources import SourceCache
+from escape_guard.verdict import attribute, verdict
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ class Analysis(NamedTuple):
     """Normalized heap records of one revision and the source files they point at."""
 
     records: list[EscapeRecord]
-    sources: _SourceCache
+    sources: SourceCache
 
 
 def analyze(
@@ -123,7 +122,7 @@ def analyze(
 
 def _normalized(root: str, built: RevisionBuild) -> Analysis:
     modules = {m.path: m.dir for m in built.modules}
-    sources = _SourceCache(root)
+    sources = SourceCache(root)
     records: list[EscapeRecord] = []
     seen: set[tuple[str, int, int, str]] = set()
     for step, raw in built.records:
@@ -137,27 +136,6 @@ def _normalized(root: str, built: RevisionBuild) -> Analysis:
         if record.in_repo:
             sources.read(record.path)
     return Analysis(records, sources)
-
-
-class _SourceCache:
-    def __init__(self, root: str) -> None:
-        self._root = root
-        self.lines: dict[str, list[str]] = {}
-        self._index: dict[str, FunctionIndex] = {}
-
-    def read(self, path: str) -> list[str]:
-        if path not in self.lines:
-            try:
-                with open(os.path.join(self._root, path), encoding="utf-8", errors="replace") as fh:
-                    self.lines[path] = fh.read().splitlines()
-            except OSError:
-                self.lines[path] = []
-        return self.lines[path]
-
-    def function_at(self, path: str, line: int) -> str:
-        if path not in self._index:
-            self._index[path] = function_index("\n".join(self.read(path)))
-        return self._index[path].at(line)
 
 
 def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Report:
@@ -186,8 +164,8 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
         )
     with timer.phase("compare"):
         findings = compare(base.records, head.records, linemap, key=identity)
-        findings = [_attribute(f, linemap, head.sources) for f in findings]
-        findings = [_verdict(f, config, head.sources, base.sources) for f in findings]
+        findings = [attribute(f, linemap, head.sources) for f in findings]
+        findings = [verdict(f, config, head.sources, base.sources) for f in findings]
     return report._replace(
         findings=tuple(findings),
         go_version=version,
@@ -263,72 +241,3 @@ def _in_files(paths: Iterable[str]) -> Callable[[str, int], bool]:
         return any(printed == p or printed.endswith("/" + p) for p in candidates)
 
     return wanted
-
-
-def _attribute(finding: Finding, linemap: LineMap, head: _SourceCache) -> Finding:
-    """Blame an escape on an unchanged line on the change in its own function.
-
-    The compiler reports ``moved to heap: x`` at x's declaration; when that line is
-    unchanged but an added line of the same function takes x's address, that change
-    is what makes x escape: the finding is new, anchored on the added line. The
-    evidence is the -m=2 flow when there is one, else the variable's name on an
-    added line of the function. Without evidence the finding stays indirect.
-    """
-    record = finding.record
-    if finding.status is not Status.INDIRECT or not record.function:
-        return finding
-    function = _top_level(record.function)
-    added = [
-        line
-        for line in sorted(linemap.added_lines(record.path))
-        if head.function_at(record.path, line) == function
-    ]
-    cause = _cause(record, added, head.read(record.path))
-    return finding._replace(status=Status.NEW, anchor=cause) if cause else finding
-
-
-def _top_level(function: str) -> str:
-    # -m=2 names closures after the compiler ("Keep.func#"); the source index knows "Keep".
-    return function.split(".func", 1)[0]
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
-
-
-def _cause(record: EscapeRecord, added: Sequence[int], lines: Sequence[str]) -> int:
-    if record.explanation:
-        for step in record.explanation:
-            _, sep, position = step.rpartition(" at ")
-            path, _, rest = position.partition(":")
-            line = rest.split(":", 1)[0]
-            if sep and path == record.path and line.isdigit() and int(line) in added:
-                return int(line)
-        return 0
-    if not _IDENTIFIER.match(record.expression):
-        return 0
-    word = re.compile(rf"\b{re.escape(record.expression)}\b")
-    for number in added:
-        if 0 < number <= len(lines) and word.search(lines[number - 1].split("//", 1)[0]):
-            return number
-    return 0
-
-
-def _verdict(finding: Finding, config: Config, head: _SourceCache, base: _SourceCache) -> Finding:
-    record = finding.record
-    lines = (base if finding.status is Status.FIXED else head).read(record.path)
-    source = lines[record.line - 1].strip() if 0 < record.line <= len(lines) else ""
-    finding = finding._replace(source=source)
-    if finding.status not in (Status.NEW, Status.INDIRECT):
-        return finding
-    ignored = config.ignores(record)
-    if ignored:
-        return finding._replace(status=Status.IGNORED, reason=ignored)
-    reason = suppression(lines, record.line)
-    if reason is not None:
-        return finding._replace(
-            status=Status.ACCEPTED, reason=reason or "//escape-guard:ignore comment"
-        )
-    accepted = config.accepts(record)
-    if accepted:
-        return finding._replace(status=Status.ACCEPTED, reason=accepted)
-    return finding

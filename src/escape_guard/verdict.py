@@ -1,0 +1,81 @@
+"""Final verdicts: attributing escapes to the change, then accepting or ignoring them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from escape_guard.config import Config
+from escape_guard.diffmap import LineMap
+from escape_guard.model import EscapeRecord, Finding, Status
+from escape_guard.sources import SourceCache
+from escape_guard.suppress import suppression
+
+
+def attribute(finding: Finding, linemap: LineMap, head: SourceCache) -> Finding:
+    """Blame an escape on an unchanged line on the change in its own function.
+
+    The compiler reports ``moved to heap: x`` at x's declaration; when that line is
+    unchanged but an added line of the same function takes x's address, that change
+    is what makes x escape: the finding is new, anchored on the added line. The
+    evidence is the -m=2 flow when there is one, else the variable's name on an
+    added line of the function. Without evidence the finding stays indirect.
+    """
+    record = finding.record
+    if finding.status is not Status.INDIRECT or not record.function:
+        return finding
+    function = _top_level(record.function)
+    added = [
+        line
+        for line in sorted(linemap.added_lines(record.path))
+        if head.function_at(record.path, line) == function
+    ]
+    cause = _cause(record, added, head.read(record.path))
+    return finding._replace(status=Status.NEW, anchor=cause) if cause else finding
+
+
+def _top_level(function: str) -> str:
+    # -m=2 names closures after the compiler ("Keep.func#"); the source index knows "Keep".
+    return function.split(".func", 1)[0]
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*\Z")
+
+
+def _cause(record: EscapeRecord, added: Sequence[int], lines: Sequence[str]) -> int:
+    if record.explanation:
+        for step in record.explanation:
+            _, sep, position = step.rpartition(" at ")
+            path, _, rest = position.partition(":")
+            line = rest.split(":", 1)[0]
+            if sep and path == record.path and line.isdigit() and int(line) in added:
+                return int(line)
+        return 0
+    if not _IDENTIFIER.match(record.expression):
+        return 0
+    word = re.compile(rf"\b{re.escape(record.expression)}\b")
+    for number in added:
+        if 0 < number <= len(lines) and word.search(lines[number - 1].split("//", 1)[0]):
+            return number
+    return 0
+
+
+def verdict(finding: Finding, config: Config, head: SourceCache, base: SourceCache) -> Finding:
+    record = finding.record
+    lines = (base if finding.status is Status.FIXED else head).read(record.path)
+    source = lines[record.line - 1].strip() if 0 < record.line <= len(lines) else ""
+    finding = finding._replace(source=source)
+    if finding.status not in (Status.NEW, Status.INDIRECT):
+        return finding
+    ignored = config.ignores(record)
+    if ignored:
+        return finding._replace(status=Status.IGNORED, reason=ignored)
+    reason = suppression(lines, record.line)
+    if reason is not None:
+        return finding._replace(
+            status=Status.ACCEPTED, reason=reason or "//escape-guard:ignore comment"
+        )
+    accepted = config.accepts(record)
+    if accepted:
+        return finding._replace(status=Status.ACCEPTED, reason=accepted)
+    return finding
