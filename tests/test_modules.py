@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.build import BuildSpec, Module, find_modules, go_command, plan
+from escape_guard.build import BuildSpec, go_command
+from escape_guard.modules import Module, find_modules, plan
 
 
 @pytest.fixture
