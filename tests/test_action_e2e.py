@@ -252,6 +252,7 @@ def test_bad_input_is_a_usage_error(gh: ActionHarness) -> None:
     assert result.code == 2
     assert "input fail-on" in result.stdout
     assert "Traceback" not in result.stderr
+    assert result.outputs["new-escapes"] == "0"  # outputs are always written
 
 
 def _workflow_run(gh: ActionHarness, head_sha: str) -> dict[str, object]:

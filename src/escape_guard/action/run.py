@@ -29,6 +29,13 @@ from escape_guard.render import markdown, sarif
 
 OUTPUT_DIR = ".escape-guard"  # inside the workspace, so later steps on the runner find it
 DEFAULT_API_URL = "https://api.github.com"
+EMPTY_OUTPUTS = {
+    "new-escapes": "0",
+    "fixed-escapes": "0",
+    "indirect-escapes": "0",
+    "report": "",
+    "sarif": "",
+}
 
 
 class Context(NamedTuple):
@@ -48,6 +55,7 @@ def run_action(env: Mapping[str, str], runner: Runner | None = None) -> int:
     except EscapeGuardError as exc:
         runner.command("error", exc.message, title="escape-guard")
         runner.summary(f"## escape-guard could not run\n\n{exc.message}\n")
+        runner.set_outputs(EMPTY_OUTPUTS)
         return int(exc.exit_code)
     ctx = Context(
         _environment(env, inputs), inputs, event, env.get("GITHUB_WORKSPACE") or ".", runner
@@ -259,13 +267,7 @@ def _fail(ctx: Context, exc: EscapeGuardError) -> int:
 
 
 def _set_outputs(ctx: Context, report: Report | None) -> None:
-    outputs = {
-        "new-escapes": "0",
-        "fixed-escapes": "0",
-        "indirect-escapes": "0",
-        "report": "",
-        "sarif": "",
-    }
+    outputs = dict(EMPTY_OUTPUTS)
     if report is not None:
         directory = os.path.join(ctx.workspace, OUTPUT_DIR)
         os.makedirs(directory, exist_ok=True)
