@@ -438,3 +438,25 @@ def test_interrupt_removes_worktrees(repo: Repo, tmp_path: Path) -> None:
     assert "interrupted" in err and "Traceback" not in err
     assert repo.git("worktree", "list").count("\n") == 0
     assert list(scratch.iterdir()) == []
+
+
+def test_repo_subdirectory_uses_the_root_configuration(repo: Repo) -> None:
+    config = "accept:\n  - path: sub/*.go\n    reason: known\n"
+    sub = "package sub\n\nvar kept *int\n\n// Keep keeps n.\nfunc Keep(n int) {\n\tkept = &n\n}\n"
+    branch(repo, {"sub/sub.go": sub}, base={"lib.go": LIB, ".escape-guard.yml": config})
+    out = repo.path.parent / "sub.json"
+    code = main(
+        [
+            "diff",
+            "--repo",
+            str(repo.path / "sub"),
+            "--base",
+            "main",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert [f["reason"] for f in json.loads(out.read_text())["accepted"]] == ["known"]

@@ -13,6 +13,7 @@ from escape_guard import __version__
 from escape_guard.config import FAIL_ON
 from escape_guard.config import load as load_config
 from escape_guard.errors import EscapeGuardError, ExitCode, UsageError
+from escape_guard.git import Git
 from escape_guard.merge import merge_reports, parse_shard
 from escape_guard.model import Report
 from escape_guard.pipeline import DiffOptions, run_diff
@@ -133,7 +134,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def _diff(args: argparse.Namespace) -> ExitCode:
-    config = load_config(os.path.abspath(args.repo), args.config).with_overrides(
+    root = Git.discover(args.repo).root  # .escape-guard.yml sits at the repository's root
+    config = load_config(root, args.config).with_overrides(
         packages=_split(args.packages),
         tags=_split([args.tags] if args.tags else None),
         fail_on=args.fail_on,
