@@ -117,7 +117,10 @@ class Git:
         path = os.path.join(parent, os.path.basename(parent))
         try:
             with _WORKTREE_LOCK:  # concurrent adds and removes race in .git/worktrees
-                self.run("worktree", "add", "--detach", "--quiet", path, sha)
+                self.run("worktree", "add", "--detach", "--no-checkout", "--quiet", path, sha)
+            # The checkout, the costly part on a large tree, runs outside the lock, so both
+            # revisions check out at once.
+            self.run("-C", path, "reset", "--hard", "--quiet")
             yield path
         finally:
             with _WORKTREE_LOCK:

@@ -211,8 +211,11 @@ def _build_both(
     head_label = f"head revision {revs.head.sha[:12]}"
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=3) as pool:
         version = pool.submit(go_version, spec.env, cwd=git.root)
-        base_root = stack.enter_context(git.worktree(revs.merge_base, label="base"))
-        head_root = stack.enter_context(git.worktree(revs.head.sha, label="head"))
+        # Both checkouts at once; ExitStack removes whichever exist, whatever happens.
+        checkouts = [(revs.merge_base, "base"), (revs.head.sha, "head")]
+        base_root, head_root = pool.map(
+            lambda rev: stack.enter_context(git.worktree(rev[0], label=rev[1])), checkouts
+        )
         if packages:
             warm_dependencies(head_root, spec, packages)
         base = pool.submit(analyze, base_root, spec, label=base_label, packages=packages)
