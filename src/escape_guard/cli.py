@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from escape_guard import __version__
-from escape_guard.config import FAIL_ON
+from escape_guard.config import FAIL_ON, failing
 from escape_guard.config import load as load_config
 from escape_guard.errors import EscapeGuardError, ExitCode, UsageError
 from escape_guard.git import Git
@@ -174,8 +174,7 @@ def _read(path: str) -> str:
 
 
 def exit_code(report: Report, fail_on: str) -> ExitCode:
-    failing = {"new": report.new, "indirect": report.new + report.indirect, "none": []}[fail_on]
-    return ExitCode.NEW_ESCAPES if failing else ExitCode.OK
+    return ExitCode.NEW_ESCAPES if failing(report, fail_on) else ExitCode.OK
 
 
 def _split(values: Sequence[str] | None) -> tuple[str, ...] | None:

@@ -27,10 +27,23 @@ import yaml
 
 from escape_guard.errors import UsageError
 from escape_guard.globs import matches
-from escape_guard.model import EscapeRecord, Kind
+from escape_guard.model import EscapeRecord, Finding, Kind, Report, Status
 
 FILE_NAME = ".escape-guard.yml"
 FAIL_ON = ("new", "indirect", "none")
+# The statuses each fail-on value fails on: the one rule behind exit codes and check runs.
+FAILING: Mapping[str, tuple[Status, ...]] = {
+    "new": (Status.NEW,),
+    "indirect": (Status.NEW, Status.INDIRECT),
+    "none": (),
+}
+
+
+def failing(report: Report, fail_on: str) -> list[Finding]:
+    """The findings that fail the check under ``fail_on``."""
+    return report.with_status(*FAILING[fail_on])
+
+
 REPORTABLE = (Kind.ESCAPE.value, Kind.MOVED.value)
 
 

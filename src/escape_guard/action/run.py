@@ -16,6 +16,7 @@ from escape_guard.action.event import Event, read_event
 from escape_guard.action.history import ensure_history
 from escape_guard.action.inputs import Inputs, read_inputs
 from escape_guard.action.workflow import Runner
+from escape_guard.config import failing
 from escape_guard.config import load as load_config
 from escape_guard.errors import EscapeGuardError, ExitCode, GitHubError, UsageError
 from escape_guard.git import Git
@@ -240,9 +241,9 @@ def _conclude(ctx: Context, report: Report) -> int:
             )
         for message in outcome.messages:
             ctx.runner.command("warning" if outcome.read_only else "notice", message)
-    failing = {"new": report.new, "indirect": report.new + report.indirect, "none": []}
-    if failing[ctx.inputs.fail_on]:
-        count = len(failing[ctx.inputs.fail_on])
+    failed = failing(report, ctx.inputs.fail_on)
+    if failed:
+        count = len(failed)
         ctx.runner.log(
             f"escape-guard: {count} new heap escape(s); failing (fail-on: {ctx.inputs.fail_on})"
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from escape_guard.config import FAILING
 from escape_guard.hints import hint
 from escape_guard.model import Finding, Report, Status, sort_findings
 from escape_guard.publish.client import Api
@@ -25,7 +26,6 @@ PER_REQUEST = 50
 MAX_ANNOTATIONS = 500  # ten requests; the summary and the review list every finding anyway
 _MAX_TITLE = 255
 _MAX_TEXT = 60_000  # annotation message and raw_details: 64 KB each
-_FAILING = {"new": (Status.NEW,), "indirect": (Status.NEW, Status.INDIRECT), "none": ()}
 _TITLES = {Status.NEW: "New heap allocation", Status.INDIRECT: "Heap allocation caused elsewhere"}
 
 
@@ -38,7 +38,7 @@ class CheckOutput(NamedTuple):
 
 def failing(fail_on: str) -> tuple[Status, ...]:
     """The statuses that fail the check: ``new``, ``indirect`` (new and indirect), ``none``."""
-    return _FAILING.get(fail_on, (Status.NEW,))
+    return FAILING.get(fail_on, (Status.NEW,))
 
 
 def report_output(report: Report, fail_on: str) -> CheckOutput:
