@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fakegithub.plugin"]
+# The publish tests share their fake server and pull request fixtures.
+pytest_plugins = ["tests.fakegithub.plugin", "tests.publish_support"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # One build cache for the whole suite (and across runs): -trimpath keys do not

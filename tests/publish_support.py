@@ -96,6 +96,21 @@ def head_report(*findings: Finding, head_sha: str, **fields: Any) -> Report:
     return report(*findings, head=Revision("feature", head_sha), **fields)
 
 
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
+    """The fake GitHub of a publish test (tests/conftest.py registers these fixtures)."""
+    yield from serve(monkeypatch)
+
+
+@pytest.fixture
+def head(server: FakeGitHub, tmp_path: Path) -> str:
+    """A pull request whose head changes app/main.go; its head SHA."""
+    history = History(tmp_path / "repo")
+    sha, diff = history.push({"app/main.go": text(head_main())})
+    server.add_pull(REPO, NUMBER, history.base, sha, "main", "feature", diff)
+    return sha
+
+
 def serve(monkeypatch: pytest.MonkeyPatch, **kwargs: Any) -> Iterator[FakeGitHub]:
     """A started fake; every test ends with no violations and without ``GET /user``."""
     monkeypatch.setenv("ESCAPE_GUARD_RETRY_BACKOFF", "0")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from escape_guard.model import Kind, Status
@@ -12,31 +9,13 @@ from escape_guard.publish import checks
 from tests.factories import GRAB_EXPLANATION, finding
 from tests.fakegithub import FakeGitHub
 from tests.publish_support import (
-    NUMBER,
     REPO,
     RUN_URL,
-    History,
     grab_escape,
-    head_main,
     head_report,
     print_escape,
     run,
-    serve,
-    text,
 )
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    yield from serve(monkeypatch)
-
-
-@pytest.fixture
-def head(server: FakeGitHub, tmp_path: Path) -> str:
-    history = History(tmp_path / "repo")
-    sha, diff = history.push({"app/main.go": text(head_main())})
-    server.add_pull(REPO, NUMBER, history.base, sha, "main", "feature", diff)
-    return sha
 
 
 def check_posts(server: FakeGitHub) -> list[tuple[str, int]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,11 +34,6 @@ NOT_ACCESSIBLE = {
     "documentation_url": "https://docs.github.com/rest/checks/runs#create-a-check-run",
     "status": "403",
 }
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    yield from serve(monkeypatch)
 
 
 @pytest.fixture

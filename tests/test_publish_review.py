@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +21,9 @@ from tests.publish_support import (
     live_links,
     print_escape,
     run,
-    serve,
     text,
     writes,
 )
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    yield from serve(monkeypatch)
 
 
 @pytest.fixture

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from escape_guard.model import Kind, Status
 from escape_guard.publish import Options, publish_failure
 from escape_guard.publish.summary import failure_body, summary_body
@@ -17,33 +12,16 @@ from tests.publish_support import (
     NUMBER,
     REPO,
     RUN_URL,
-    History,
     grab_escape,
-    head_main,
     head_report,
     live_links,
     print_escape,
     run,
-    serve,
     target,
-    text,
     writes,
 )
 
 MARKER = "<!-- escape-guard:summary -->"
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitHub]:
-    yield from serve(monkeypatch)
-
-
-@pytest.fixture
-def head(server: FakeGitHub, tmp_path: Path) -> str:
-    history = History(tmp_path / "repo")
-    sha, diff = history.push({"app/main.go": text(head_main())})
-    server.add_pull(REPO, NUMBER, history.base, sha, "main", "feature", diff)
-    return sha
 
 
 def test_the_summary_is_created_once_and_edited_in_place(server: FakeGitHub, head: str) -> None:
