@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from escape_guard.build import BuildSpec, go_command
+from escape_guard.checkout import Tree
 from escape_guard.modules import Module, find_modules, plan
 
 
@@ -26,7 +27,7 @@ def tree(tmp_path: Path) -> Path:
 
 
 def test_find_modules_skips_vendor_testdata_hidden(tree: Path) -> None:
-    assert find_modules(str(tree)) == [
+    assert find_modules(Tree(str(tree))) == [
         Module("example.com/root", ""),
         Module("example.com/api", "svc/api"),
         Module("example.com/tools", "tools"),
@@ -49,7 +50,7 @@ def test_find_modules_skips_vendor_testdata_hidden(tree: Path) -> None:
 def test_plan_splits_patterns_per_module(
     tree: Path, patterns: list[str], expected: dict[str, tuple[str, ...]]
 ) -> None:
-    steps = plan(str(tree), find_modules(str(tree)), patterns)
+    steps = plan(Tree(str(tree)), find_modules(Tree(str(tree))), patterns)
     assert {s.module.dir: s.patterns for s in steps} == expected
 
 
@@ -81,5 +82,5 @@ def test_plan_only_named_packages(
         (tree / rel / "a.go").write_text("package a\n")
     (tree / "empty").mkdir()
     (tree / "empty" / "a_test.go").write_text("package a\n")
-    steps = plan(str(tree), find_modules(str(tree)), patterns, packages=packages)
+    steps = plan(Tree(str(tree)), find_modules(Tree(str(tree))), patterns, packages=packages)
     assert {s.module.dir: s.patterns for s in steps} == expected

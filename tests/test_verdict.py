@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from escape_guard.checkout import Tree
 from escape_guard.config import Accept, Config
 from escape_guard.diffmap import parse_diff
 from escape_guard.model import Kind, Status
@@ -44,7 +45,7 @@ DIFF = """diff --git a/m.go b/m.go
 @pytest.fixture
 def head(tmp_path: Path) -> SourceCache:
     (tmp_path / "m.go").write_text(SOURCE)
-    return SourceCache(str(tmp_path))
+    return SourceCache(Tree(str(tmp_path)))
 
 
 def _indirect(**fields: object) -> object:

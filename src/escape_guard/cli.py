@@ -7,18 +7,18 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
+from typing import TYPE_CHECKING
 
 from escape_guard import __version__
 from escape_guard.config import FAIL_ON, failing
 from escape_guard.config import load as load_config
 from escape_guard.errors import EscapeGuardError, ExitCode, UsageError
-from escape_guard.git import Git
-from escape_guard.merge import merge_reports, parse_shard
-from escape_guard.model import Report
-from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.render import RENDERERS
-from escape_guard.render.json import load_report
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    from escape_guard.model import Report
 
 _DESCRIPTION = "Report the heap escapes a Go change introduces on its changed lines."
 
@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _shard_argument(text: str) -> tuple[int, int]:
+    from escape_guard.merge import parse_shard  # noqa: PLC0415 - only --shard needs it
+
     try:
         return parse_shard(text)
     except UsageError as exc:
@@ -134,6 +136,10 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def _diff(args: argparse.Namespace) -> ExitCode:
+    # imported here: the build pipeline is the diff command's alone
+    from escape_guard.git import Git  # noqa: PLC0415
+    from escape_guard.pipeline import DiffOptions, run_diff  # noqa: PLC0415
+
     root = Git.discover(args.repo).root  # .escape-guard.yml sits at the repository's root
     config = load_config(root, args.config).with_overrides(
         packages=_split(args.packages),
@@ -159,6 +165,10 @@ def _diff(args: argparse.Namespace) -> ExitCode:
 
 
 def _merge(args: argparse.Namespace) -> ExitCode:
+    # imported here: only the merge command reads reports back
+    from escape_guard.merge import merge_reports  # noqa: PLC0415
+    from escape_guard.render.json import load_report  # noqa: PLC0415
+
     reports = [load_report(_read(path)) for path in args.reports]
     report = merge_reports(reports)
     _write(RENDERERS[args.format](report), args.output)

@@ -23,8 +23,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import yaml
-
 from escape_guard.errors import UsageError
 from escape_guard.globs import matches
 from escape_guard.model import EscapeRecord, Finding, Kind, Report, Status
@@ -104,6 +102,8 @@ def load(repo_root: str, explicit: str | None = None) -> Config:
         if explicit:
             raise UsageError(f"configuration file {explicit} does not exist")
         return Config()
+    import yaml  # noqa: PLC0415 - imported here: most repositories have no config file
+
     with open(path, encoding="utf-8") as fh:
         try:
             data = yaml.safe_load(fh)

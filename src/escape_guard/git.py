@@ -1,7 +1,8 @@
-"""Revisions, merge bases, diffs and throwaway worktrees.
+"""Revisions, merge bases, diffs, blobs and throwaway worktrees.
 
-The user's working tree and index are never modified: every revision is
-checked out into its own temporary ``git worktree``.
+The user's working tree and index are never modified: git is only asked to
+read them, and a revision that has to be checked out gets its own temporary
+``git worktree``.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from escape_guard.errors import GitError
 from escape_guard.proc import Completed, ProcessFailed, run
@@ -27,6 +30,16 @@ _DIFF_OPTIONS = (
     "--src-prefix=a/",
     "--dst-prefix=b/",
 )
+
+
+class Change(NamedTuple):
+    """One path where the working tree differs from a commit (``git diff --raw``)."""
+
+    path: str
+    status: str  # A: only in the working tree; D: only in the commit; M, T, U: in both
+    old_mode: str  # the commit's side: 100644, 100755, 120000 (symbolic link), 160000, 000000
+    new_mode: str  # the working tree's side
+    old_sha: str  # the commit's blob
 
 
 @dataclass(frozen=True)
@@ -105,9 +118,52 @@ class Git:
         sha = self.run("stash", "create").stdout.strip()
         return sha or None
 
-    def untracked(self, pattern: str) -> list[str]:
-        out = self.run("ls-files", "--others", "--exclude-standard", "--", pattern).stdout
-        return out.splitlines()
+    def untracked(self, *pathspecs: str) -> list[str]:
+        """Files of the working tree git does not track (ignored ones excluded)."""
+        out = self.run("ls-files", "-z", "--others", "--exclude-standard", "--", *pathspecs).stdout
+        return out.split("\0")[:-1]
+
+    def changes_from(self, sha: str) -> list[Change]:
+        """How the working tree's tracked files differ from the tree of ``sha``."""
+        out = self.run(
+            "diff", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-ext-diff", sha, "--"
+        ).stdout
+        fields = out.split("\0")
+        changes: list[Change] = []
+        for meta, path in zip(fields[0:-1:2], fields[1::2], strict=True):
+            old_mode, new_mode, old_sha, _new_sha, status = meta.lstrip(":").split(" ")
+            changes.append(Change(path, status[0], old_mode, new_mode, old_sha))
+        return changes
+
+    def blobs(self, shas: Iterable[str]) -> dict[str, bytes]:
+        """The contents of blobs, read by one ``git cat-file --batch``."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        proc = subprocess.run(
+            ["git", "-C", self.root, "cat-file", "--batch"],
+            input="".join(f"{sha}\n" for sha in wanted).encode(),
+            capture_output=True,
+            env=dict(self.env),
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise GitError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()}")
+        out, at, found = proc.stdout, 0, {}
+        for sha in wanted:
+            header_end = out.index(b"\n", at)
+            header = out[at:header_end].split()
+            if len(header) != 3:  # "<sha> missing"
+                raise GitError(f"git object {sha} is missing from {self.root}")
+            size = int(header[2])
+            found[sha] = out[header_end + 1 : header_end + 1 + size]
+            at = header_end + 1 + size + 1  # the content is followed by a newline
+        return found
+
+    def is_sparse(self) -> bool:
+        """Whether the working tree is a sparse checkout (some tracked files are absent)."""
+        result = self.run("config", "--bool", "core.sparseCheckout", check=False)
+        return result.stdout.strip() == "true"
 
     @contextlib.contextmanager
     def worktree(self, sha: str, *, label: str) -> Iterator[str]:

@@ -8,9 +8,12 @@ repository root are split per module.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import NamedTuple
+
+from escape_guard.checkout import Tree
 
 _SKIP_DIRS = frozenset({"vendor", "testdata", "node_modules"})
 
@@ -25,32 +28,45 @@ class Step(NamedTuple):
     patterns: tuple[str, ...]  # relative to the module directory
 
 
-def find_modules(root: str) -> list[Module]:
-    """Every ``go.mod`` below ``root``, skipping vendor, testdata and hidden directories."""
-    found: list[Module] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in _SKIP_DIRS and not d.startswith((".", "_"))
-        )
+def find_modules(tree: Tree) -> list[Module]:
+    """Every ``go.mod`` of the revision, skipping vendor, testdata and hidden directories."""
+    dirs: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(tree.root):
+        dirnames[:] = [d for d in dirnames if not _skipped(d)]
         if "go.mod" in filenames:
-            rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
-            path = _module_path(os.path.join(dirpath, "go.mod"))
-            if path:
-                found.append(Module(path, "" if rel == "." else rel))
+            rel = os.path.relpath(dirpath, tree.root).replace(os.sep, "/")
+            dirs.add("" if rel == "." else rel)
+    for path in tree.replaced:  # go.mod files the revision adds or removes
+        directory, _, name = path.rpartition("/")
+        if name == "go.mod" and not any(_skipped(d) for d in directory.split("/") if d):
+            dirs.add(directory)
+    found: list[Module] = []
+    for directory in sorted(dirs, key=lambda d: d.split("/")):
+        gomod = tree.file(f"{directory}/go.mod" if directory else "go.mod")
+        path = _module_path(gomod) if gomod else ""
+        if path:
+            found.append(Module(path, directory))
     return found
 
 
+def _skipped(name: str) -> bool:
+    return name in _SKIP_DIRS or name.startswith((".", "_"))
+
+
 def _module_path(gomod: str) -> str:
-    with open(gomod, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            words = line.split("//", 1)[0].split()
-            if len(words) == 2 and words[0] == "module":
-                return words[1].strip('"`')
+    try:
+        with open(gomod, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                words = line.split("//", 1)[0].split()
+                if len(words) == 2 and words[0] == "module":
+                    return words[1].strip('"`')
+    except FileNotFoundError:
+        pass  # removed since the directory was listed
     return ""
 
 
 def plan(
-    root: str,
+    tree: Tree,
     modules: Sequence[Module],
     patterns: Sequence[str],
     *,
@@ -65,13 +81,13 @@ def plan(
     patterns select are built, each named on the command line.
     """
     if packages is not None:
-        return _plan_packages(root, modules, patterns, packages)
+        return _plan_packages(tree, modules, patterns, packages)
     steps: list[Step] = []
     for module in modules:
         mine: list[str] = []
         for pattern in patterns:
             local = _pattern_for(pattern, module, modules)
-            if local and _exists(root, module, local):
+            if local and _exists(tree, module, local):
                 mine.append(local)
         if mine:
             steps.append(Step(module, tuple(dict.fromkeys(mine))))
@@ -79,13 +95,13 @@ def plan(
 
 
 def _plan_packages(
-    root: str, modules: Sequence[Module], patterns: Sequence[str], packages: Collection[str]
+    tree: Tree, modules: Sequence[Module], patterns: Sequence[str], packages: Collection[str]
 ) -> list[Step]:
     chosen: dict[Module, list[str]] = {}
     for directory in sorted(packages):
         owner = _owner_dir(directory, modules)
         module = next((m for m in modules if m.dir == owner and _is_under(directory, m.dir)), None)
-        if module is None or not _has_go_files(os.path.join(root, directory)):
+        if module is None or not _has_go_files(tree, directory):
             continue
         rel = directory[len(module.dir) :].lstrip("/")
         import_path = f"{module.path}/{rel}" if rel else module.path
@@ -107,12 +123,8 @@ def _selects(pattern: str, local: str, import_path: str) -> bool:
     return re.fullmatch(regex, name) is not None or (pattern in ("./...", ".") and local == ".")
 
 
-def _has_go_files(directory: str) -> bool:
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return False
-    return any(n.endswith(".go") and not n.endswith("_test.go") for n in names)
+def _has_go_files(tree: Tree, directory: str) -> bool:
+    return any(n.endswith(".go") and not n.endswith("_test.go") for n in tree.names(directory))
 
 
 def _pattern_for(pattern: str, module: Module, modules: Sequence[Module]) -> str | None:
@@ -151,8 +163,8 @@ def _is_under(path: str, parent: str) -> bool:
     return parent in ("", path) or path.startswith(parent + "/")
 
 
-def _exists(root: str, module: Module, local: str) -> bool:
+def _exists(tree: Tree, module: Module, local: str) -> bool:
     if not local.startswith("."):
         return True
-    rel = local.removesuffix("...").rstrip("/")
-    return os.path.isdir(os.path.join(root, module.dir, rel))
+    rel = posixpath.normpath(posixpath.join(module.dir, local.removesuffix("...").rstrip("/")))
+    return tree.isdir("" if rel == "." else rel)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -10,14 +11,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from escape_guard.build import (
-    BuildSpec,
-    RevisionBuild,
-    build_revision,
-    go_version,
-    stop_builds,
-    warm_dependencies,
-)
+from escape_guard.build import Builds, BuildSpec, RevisionBuild, build_revision, go_version
+from escape_guard.checkout import Tree, checkout
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -113,26 +108,34 @@ class Analysis(NamedTuple):
 
 
 def analyze(
-    root: str, spec: BuildSpec, *, label: str, packages: frozenset[str] | None = None
+    tree: Tree,
+    spec: BuildSpec,
+    *,
+    label: str,
+    packages: frozenset[str] | None = None,
+    builds: Builds | None = None,
+    compiling: Callable[[], None] | None = None,
 ) -> Analysis:
-    """Build and normalize the revision checked out at ``root``."""
-    built = build_revision(root, spec, label=label, packages=packages)
-    return _normalized(root, built)
+    """Build and normalize the revision ``tree`` shows (see ``build_revision``)."""
+    built = build_revision(
+        tree, spec, label=label, packages=packages, builds=builds, compiling=compiling
+    )
+    return _normalized(tree, built)
 
 
-def _normalized(root: str, built: RevisionBuild) -> Analysis:
+def _normalized(tree: Tree, built: RevisionBuild) -> Analysis:
     modules = {m.path: m.dir for m in built.modules}
-    sources = SourceCache(root)
+    sources = SourceCache(tree)
     records: list[EscapeRecord] = []
     seen: set[tuple[str, int, int, str]] = set()
     for step, raw in built.records:
-        resolver = PathResolver(root=root, modules=modules, build_dir=step.module.dir)
+        resolver = PathResolver(root=tree.root, modules=modules, build_dir=step.module.dir)
         for record in normalize([raw], resolver, functions=sources.function_at):
             key = (record.path, record.line, record.column, record.message)
             if key not in seen:  # the compiler repeats some lines verbatim
                 seen.add(key)
                 records.append(record)
-    for record in records:  # the worktree goes away: keep the files findings point at
+    for record in records:  # the revision's files go away: keep those findings point at
         if record.in_repo:
             sources.read(record.path)
     return Analysis(records, sources)
@@ -201,30 +204,46 @@ def _build_both(
     packages: frozenset[str] | None,
     explain: bool,
 ) -> tuple[str, Analysis, Analysis]:
-    """The toolchain's version and both revisions, built side by side.
+    """The toolchain's version and both revisions, built with their compilations overlapping.
 
-    Only the head needs -m=2: explanations are for findings, which are head records.
-    The dependencies both builds share are compiled once, first.
+    The base is built first, compiling the dependencies both revisions share; the head
+    starts once the base has started compiling the packages themselves, so it finds those
+    dependencies in the cache and its go command loads while the base compiles. Only the
+    head needs -m=2: explanations are for findings, which are head records.
     """
     head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
     base_label = f"base revision {revs.merge_base[:12]}"
     head_label = f"head revision {revs.head.sha[:12]}"
+    builds = Builds()
+    compiling = threading.Event()
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=3) as pool:
         version = pool.submit(go_version, spec.env, cwd=git.root)
-        # Both checkouts at once; ExitStack removes whichever exist, whatever happens.
-        checkouts = [(revs.merge_base, "base"), (revs.head.sha, "head")]
-        base_root, head_root = pool.map(
-            lambda rev: stack.enter_context(git.worktree(rev[0], label=rev[1])), checkouts
+        # ExitStack removes whichever of the two exist, whatever happens.
+        trees = [(revs.merge_base, "base"), (revs.head.sha, "head")]
+        base_tree, head_tree = pool.map(
+            lambda rev: stack.enter_context(checkout(git, rev[0], label=rev[1])), trees
         )
-        if packages:
-            warm_dependencies(head_root, spec, packages)
-        base = pool.submit(analyze, base_root, spec, label=base_label, packages=packages)
-        head = pool.submit(analyze, head_root, head_spec, label=head_label, packages=packages)
+
+        def head_when_base_compiles() -> Analysis:
+            compiling.wait()
+            return analyze(head_tree, head_spec, label=head_label, packages=packages, builds=builds)
+
+        base = pool.submit(
+            analyze,
+            base_tree,
+            spec,
+            label=base_label,
+            packages=packages,
+            builds=builds,
+            compiling=compiling.set,
+        )
+        head = pool.submit(head_when_base_compiles)
         try:
             return version.result(), base.result(), head.result()
         except BaseException:
             # Ctrl-C or a failed build: stop the other build instead of waiting for it.
-            stop_builds()
+            builds.stop()
+            compiling.set()
             raise
 
 

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 
 from escape_guard.errors import UsageError
 from escape_guard.model import Report
-from escape_guard.render import json, markdown, sarif, text
 
 Renderer = Callable[[Report], str]
 
-RENDERERS: Mapping[str, Renderer] = MappingProxyType(
-    {
-        "text": text.render,
-        "json": json.render,
-        "markdown": markdown.render,
-        "sarif": sarif.render,
-    }
-)
+# Each names its module in this package, which defines ``render``.
+_FORMATS = ("text", "json", "markdown", "sarif")
+
+
+class _Renderers(Mapping[str, Renderer]):
+    """A read-only mapping that imports a format's module on first lookup.
+
+    A run writes one format, so the other renderers are never imported.
+    """
+
+    def __getitem__(self, fmt: str) -> Renderer:
+        if fmt not in _FORMATS:
+            raise KeyError(fmt)
+        renderer: Renderer = importlib.import_module(f"{__name__}.{fmt}").render
+        return renderer
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FORMATS)
+
+    def __len__(self) -> int:
+        return len(_FORMATS)
+
+
+RENDERERS: Mapping[str, Renderer] = _Renderers()
 
 
 def render(report: Report, fmt: str) -> str:

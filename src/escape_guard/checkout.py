@@ -1,0 +1,132 @@
+"""A revision's files as the builds see them, at a cost that grows with the change.
+
+Checking a revision out costs time in proportion to the repository. Usually no
+checkout is needed: the builds run in the repository's own working tree, and
+the files where the revision differs from it are handed to the go command with
+``-overlay``, a JSON map from a file to another file holding the revision's
+content, or to "" for a file the revision does not have. The go command reads
+source files, go.mod and go.sum through that map; the compiler prints the
+original paths.
+
+Where the go command cannot be trusted to see a revision that way, the revision
+is checked out into a throwaway ``git worktree`` instead: a sparse checkout (the
+working tree lacks files), a difference in a symbolic link, or in assembly, C or
+other sources that the go command hands to other tools.
+
+Files git ignores are seen by both revisions' builds alike; untracked Go files
+and module files are hidden, as they are not part of any commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import posixpath
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from escape_guard.git import Git
+
+# Files the go command gives to tools other than the compiler, which -overlay does not reach.
+_FOREIGN_SOURCES = frozenset({
+    ".s", ".S", ".sx", ".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".hxx",
+    ".m", ".f", ".F", ".for", ".f90", ".syso", ".swig", ".swigcxx",
+})  # fmt: skip
+# Untracked files that would change what the go command builds.
+_UNTRACKED_INPUTS = ("*.go", "*go.mod", "*go.sum", "*go.work", "*go.work.sum")
+_LINK, _SUBMODULE = "120000", "160000"
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A directory and the files in which the revision differs from it."""
+
+    root: str
+    # Repository-relative POSIX path → a file holding the revision's content; None: absent.
+    replaced: Mapping[str, str | None] = field(default_factory=dict)
+    overlay: str | None = None  # the -overlay file for the go command, when anything is replaced
+    how: str = "worktree"  # "in place" or "worktree", for the log
+
+    def file(self, path: str) -> str | None:
+        """Where to read the revision's ``path``; None when the revision does not have it."""
+        if path in self.replaced:
+            return self.replaced[path]
+        return os.path.join(self.root, path)
+
+    def names(self, directory: str) -> list[str]:
+        """The names of the files in a repository-relative directory, in this revision."""
+        try:
+            on_disk = {
+                entry.name
+                for entry in os.scandir(os.path.join(self.root, directory))
+                if entry.is_file()
+            }
+        except OSError:
+            on_disk = set()
+        prefix = f"{directory}/" if directory else ""
+        for path, content in self.replaced.items():
+            if path.startswith(prefix) and "/" not in path[len(prefix) :]:
+                name = path[len(prefix) :]
+                if content is None:
+                    on_disk.discard(name)
+                else:
+                    on_disk.add(name)
+        return sorted(on_disk)
+
+    def isdir(self, directory: str) -> bool:
+        if os.path.isdir(os.path.join(self.root, directory)):
+            return True
+        prefix = f"{directory}/" if directory else ""
+        return any(p.startswith(prefix) and c is not None for p, c in self.replaced.items())
+
+
+@contextlib.contextmanager
+def checkout(git: Git, sha: str, *, label: str, in_place: bool = True) -> Iterator[Tree]:
+    """The revision ``sha`` as a Tree; its temporary files are removed afterwards."""
+    scratch = tempfile.mkdtemp(prefix=f"escape-guard-{label}-")
+    try:
+        tree = overlay_tree(git, sha, scratch) if in_place else None
+        if tree is not None:
+            yield tree
+        else:
+            with git.worktree(sha, label=label) as path:
+                yield Tree(path)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def overlay_tree(git: Git, sha: str, scratch: str) -> Tree | None:
+    """The working tree seen as ``sha`` through an overlay; None when it needs a checkout."""
+    if git.is_sparse():
+        return None
+    replaced: dict[str, str | None] = {}
+    wanted: dict[str, str] = {}  # path → the revision's blob
+    for change in git.changes_from(sha):
+        modes = (change.old_mode, change.new_mode)
+        if _SUBMODULE in modes:
+            continue  # another repository: neither revision's build descends into it
+        if _LINK in modes or posixpath.splitext(change.path)[1] in _FOREIGN_SOURCES:
+            return None
+        if change.status == "A":
+            replaced[change.path] = None
+        else:
+            wanted[change.path] = change.old_sha
+    for path in git.untracked(*_UNTRACKED_INPUTS):
+        replaced[path] = None
+    contents = git.blobs(wanted.values())
+    for number, (path, blob) in enumerate(sorted(wanted.items())):
+        copy = os.path.join(scratch, f"{number}-{posixpath.basename(path)}")
+        with open(copy, "wb") as fh:
+            fh.write(contents[blob])
+        replaced[path] = copy
+    root = os.path.realpath(git.root)
+    if not replaced:
+        return Tree(root, how="in place")
+    overlay = os.path.join(scratch, "overlay.json")
+    with open(overlay, "w", encoding="utf-8") as fh:
+        mapping = {os.path.join(root, p): c or "" for p, c in sorted(replaced.items())}
+        json.dump({"Replace": mapping}, fh, indent=0)
+    return Tree(root, replaced, overlay, how="in place")
