@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from escape_guard.build import BuildSpec
-from escape_guard.checkout import Tree, checkout, overlay_tree
+from escape_guard.checkout import Tree, WorkingTree, checkout, overlay_tree
 from escape_guard.git import Git
 from escape_guard.modules import find_modules
 from escape_guard.pipeline import analyze
@@ -44,7 +44,7 @@ def test_the_working_tree_is_shown_as_the_revision(two_revisions: tuple[Repo, st
     git = Git.discover(str(repo.path), env=repo.env)
     scratch = repo.path.parent / "scratch"
     scratch.mkdir()
-    tree = overlay_tree(git, base, str(scratch))
+    tree = overlay_tree(WorkingTree.inspect(git), base, str(scratch))
     assert tree is not None and tree.how == "in place"
     assert tree.root == os.path.realpath(repo.path)
     # The revision's files, whatever the working tree holds.
@@ -67,7 +67,9 @@ def test_a_revision_equal_to_the_working_tree_needs_no_overlay(repo: Repo) -> No
     sha = repo.commit({"go.mod": GO_MOD, "keep.go": KEEP})
     scratch = repo.path.parent / "scratch"
     scratch.mkdir()
-    tree = overlay_tree(Git.discover(str(repo.path), env=repo.env), sha, str(scratch))
+    tree = overlay_tree(
+        WorkingTree.inspect(Git.discover(str(repo.path), env=repo.env)), sha, str(scratch)
+    )
     assert tree == Tree(os.path.realpath(repo.path), how="in place")
 
 
@@ -81,7 +83,8 @@ def test_in_place_and_checked_out_builds_agree(
     spec = BuildSpec(env=repo.env)
     found = {}
     for in_place in (True, False):
-        with checkout(git, base, label="base", in_place=in_place) as tree:
+        work = WorkingTree.inspect(git) if in_place else WorkingTree(git, usable=False)
+        with checkout(work, base, label="base") as tree:
             assert tree.how == ("in place" if in_place else "worktree")
             records = analyze(tree, spec, label="base").records
             found[in_place] = sorted((r.path, r.line, r.message, r.function) for r in records)
@@ -100,7 +103,7 @@ def test_nothing_is_left_behind(
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
-    with checkout(git, base, label="base") as tree:
+    with checkout(WorkingTree.inspect(git), base, label="base") as tree:
         assert tree.overlay is not None and tree.overlay.startswith(str(scratch))
         assert Path(tree.file("keep.go") or "").read_text() == KEEP
     assert list(scratch.iterdir()) == []
@@ -119,8 +122,8 @@ def test_foreign_sources_are_checked_out(repo: Repo, change: dict[str, str], why
     base = repo.commit({"go.mod": GO_MOD, "keep.go": KEEP})
     repo.commit(change)
     git = Git.discover(str(repo.path), env=repo.env)
-    assert overlay_tree(git, base, str(repo.path.parent)) is None, why
-    with checkout(git, base, label="base") as tree:
+    assert overlay_tree(WorkingTree.inspect(git), base, str(repo.path.parent)) is None, why
+    with checkout(WorkingTree.inspect(git), base, label="base") as tree:
         assert tree.how == "worktree" and tree.overlay is None
         assert [n for n in tree.names("") if n != ".git"] == ["go.mod", "keep.go"]
 
@@ -130,10 +133,12 @@ def test_symbolic_links_and_sparse_checkouts_are_checked_out(repo: Repo) -> None
     os.symlink("keep.go", repo.path / "alias.go")
     head = repo.commit()
     git = Git.discover(str(repo.path), env=repo.env)
-    assert overlay_tree(git, base, str(repo.path.parent)) is None
-    assert overlay_tree(git, head, str(repo.path.parent)) is not None
-    repo.git("config", "core.sparseCheckout", "true")
-    assert overlay_tree(git, head, str(repo.path.parent)) is None
+    assert overlay_tree(WorkingTree.inspect(git), base, str(repo.path.parent)) is None
+    assert overlay_tree(WorkingTree.inspect(git), head, str(repo.path.parent)) is not None
+    repo.git("config", "core.sparseCheckout", "true")  # tracked files may be missing
+    assert not WorkingTree.inspect(git).usable
+    with checkout(WorkingTree.inspect(git), head, label="head") as tree:
+        assert tree.how == "worktree"
 
 
 def test_modules_the_revision_adds_or_removes(repo: Repo) -> None:
@@ -144,7 +149,7 @@ def test_modules_the_revision_adds_or_removes(repo: Repo) -> None:
     git = Git.discover(str(repo.path), env=repo.env)
     scratch = repo.path.parent / "scratch"
     scratch.mkdir()
-    tree = overlay_tree(git, base, str(scratch))
+    tree = overlay_tree(WorkingTree.inspect(git), base, str(scratch))
     assert tree is not None
     assert [(m.path, m.dir) for m in find_modules(tree)] == [
         ("example.com/m", ""),

@@ -6,7 +6,7 @@ import pytest
 
 from escape_guard.build import BuildSpec, go_command
 from escape_guard.checkout import Tree
-from escape_guard.modules import Module, find_modules, plan
+from escape_guard.modules import Module, Step, find_modules, imports, plan, standard_library_only
 
 
 @pytest.fixture
@@ -84,3 +84,25 @@ def test_plan_only_named_packages(
     (tree / "empty" / "a_test.go").write_text("package a\n")
     steps = plan(Tree(str(tree)), find_modules(Tree(str(tree))), patterns, packages=packages)
     assert {s.module.dir: s.patterns for s in steps} == expected
+
+
+def test_imports_and_the_standard_library(tmp_path: Path) -> None:
+    files = {
+        "go.mod": "module example.com/m\n",
+        "std/a.go": 'package std\n\nimport (\n\t"fmt"\n\tstr "strings"\n)\n',
+        "std/b.go": 'package std\n\nimport "os"\n',
+        "std/b_test.go": 'package std\n\nimport "example.com/m/util"\n',
+        "mine/a.go": 'package mine\n\nimport _ "example.com/m/util"\n',
+        "third/a.go": 'package third\n\nimport (\n\t"io"\n\t"golang.org/x/sys/unix"\n)\n',
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    tree = Tree(str(tmp_path))
+    assert imports(tree, "std") == {"fmt", "strings", "os"}  # tests are not built
+    modules = find_modules(tree)
+    only_std = {
+        d: standard_library_only(tree, Step(modules[0], (f"./{d}",)), modules)
+        for d in ("std", "mine", "third")
+    }
+    assert only_std == {"std": True, "mine": False, "third": False}

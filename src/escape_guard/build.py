@@ -22,7 +22,7 @@ from typing import IO, NamedTuple
 from escape_guard.checkout import Tree
 from escape_guard.errors import BuildError, EnvironmentProblem
 from escape_guard.model import EscapeRecord
-from escape_guard.modules import Module, Step, find_modules, plan
+from escape_guard.modules import Module, Step, find_modules, plan, standard_library_only
 from escape_guard.parse import parse_heap
 from escape_guard.proc import run
 
@@ -168,7 +168,8 @@ def build_revision(
 
     ``packages``: only these repository-relative directories (see ``plan``).
     ``compiling``: called once, when the last go command has started compiling every
-    requested package (so their dependencies are in the cache), or when the build ends.
+    requested package (so their dependencies are in the cache), at its start when they
+    import only the standard library, or when the build ends.
     Raises BuildError naming the revision and showing the first compiler errors.
     """
     modules = find_modules(tree)
@@ -177,8 +178,12 @@ def build_revision(
     told = _Once(compiling)
     try:
         for number, step in enumerate(steps):
-            last = number == len(steps) - 1
-            watch = told if compiling and last and packages is not None else None
+            watch = None
+            if compiling and number == len(steps) - 1 and packages is not None:
+                if standard_library_only(tree, step, modules):
+                    told()  # no dependency of the module's to compile first
+                else:
+                    watch = told
             for record in _build_step(
                 tree, step, spec, builds=builds or Builds(), label=label, compiling=watch
             ):

@@ -83,26 +83,40 @@ class Tree:
         return any(p.startswith(prefix) and c is not None for p, c in self.replaced.items())
 
 
+@dataclass(frozen=True)
+class WorkingTree:
+    """What every revision's overlay needs to know about the working tree, asked once."""
+
+    git: Git
+    usable: bool  # False: a sparse checkout, which lacks tracked files
+    untracked: tuple[str, ...] = ()  # untracked build inputs, hidden from every revision
+
+    @classmethod
+    def inspect(cls, git: Git) -> WorkingTree:
+        if git.is_sparse():
+            return cls(git, usable=False)
+        return cls(git, usable=True, untracked=tuple(git.untracked(*_UNTRACKED_INPUTS)))
+
+
 @contextlib.contextmanager
-def checkout(git: Git, sha: str, *, label: str, in_place: bool = True) -> Iterator[Tree]:
+def checkout(work: WorkingTree, sha: str, *, label: str) -> Iterator[Tree]:
     """The revision ``sha`` as a Tree; its temporary files are removed afterwards."""
     scratch = tempfile.mkdtemp(prefix=f"escape-guard-{label}-")
     try:
-        tree = overlay_tree(git, sha, scratch) if in_place else None
+        tree = overlay_tree(work, sha, scratch) if work.usable else None
         if tree is not None:
             yield tree
         else:
-            with git.worktree(sha, label=label) as path:
+            with work.git.worktree(sha, label=label) as path:
                 yield Tree(path)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def overlay_tree(git: Git, sha: str, scratch: str) -> Tree | None:
+def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | None:
     """The working tree seen as ``sha`` through an overlay; None when it needs a checkout."""
-    if git.is_sparse():
-        return None
-    replaced: dict[str, str | None] = {}
+    git = work.git
+    replaced: dict[str, str | None] = dict.fromkeys(work.untracked)
     wanted: dict[str, str] = {}  # path → the revision's blob
     for change in git.changes_from(sha):
         modes = (change.old_mode, change.new_mode)
@@ -114,8 +128,6 @@ def overlay_tree(git: Git, sha: str, scratch: str) -> Tree | None:
             replaced[change.path] = None
         else:
             wanted[change.path] = change.old_sha
-    for path in git.untracked(*_UNTRACKED_INPUTS):
-        replaced[path] = None
     contents = git.blobs(wanted.values())
     for number, (path, blob) in enumerate(sorted(wanted.items())):
         copy = os.path.join(scratch, f"{number}-{posixpath.basename(path)}")

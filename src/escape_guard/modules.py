@@ -168,3 +168,37 @@ def _exists(tree: Tree, module: Module, local: str) -> bool:
         return True
     rel = posixpath.normpath(posixpath.join(module.dir, local.removesuffix("...").rstrip("/")))
     return tree.isdir("" if rel == "." else rel)
+
+
+_IMPORTS = re.compile(r'^import\s*(?:\((.*?)\)|(?:[\w.]+\s+)?"([^"]+)")', re.MULTILINE | re.DOTALL)
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def imports(tree: Tree, directory: str) -> set[str]:
+    """The import paths the non-test Go files of a repository directory name.
+
+    A quick scan for scheduling, not a parser: a missed import costs time, never results.
+    """
+    found: set[str] = set()
+    for name in tree.names(directory):
+        file = tree.file(f"{directory}/{name}" if directory else name)
+        if not name.endswith(".go") or name.endswith("_test.go") or file is None:
+            continue
+        with open(file, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+        for block, single in _IMPORTS.findall(text):
+            found.update(_QUOTED.findall(block) if block else [single])
+    return found
+
+
+def standard_library_only(tree: Tree, step: Step, modules: Sequence[Module]) -> bool:
+    """Whether a step's packages import nothing but the standard library."""
+    for local in step.patterns:
+        rel = local.removeprefix(".").strip("/")
+        directory = "/".join(p for p in (step.module.dir, rel) if p)
+        for path in imports(tree, directory):
+            first = path.split("/", 1)[0]
+            ours = any(path == m.path or path.startswith(m.path + "/") for m in modules)
+            if ours or "." in first:
+                return False
+    return True

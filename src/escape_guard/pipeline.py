@@ -7,12 +7,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from escape_guard.build import Builds, BuildSpec, RevisionBuild, build_revision, go_version
-from escape_guard.checkout import Tree, checkout
+from escape_guard.checkout import Tree, WorkingTree, checkout
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -207,43 +207,38 @@ def _build_both(
     """The toolchain's version and both revisions, built with their compilations overlapping.
 
     The base is built first, compiling the dependencies both revisions share; the head
-    starts once the base has started compiling the packages themselves, so it finds those
-    dependencies in the cache and its go command loads while the base compiles. Only the
-    head needs -m=2: explanations are for findings, which are head records.
+    starts once the base has started compiling the packages themselves (at once when
+    they import only the standard library), so it finds those dependencies in the cache
+    and its go command loads while the base compiles. Only the head needs -m=2:
+    explanations are for findings, which are head records.
     """
     head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
     base_label = f"base revision {revs.merge_base[:12]}"
     head_label = f"head revision {revs.head.sha[:12]}"
     builds = Builds()
-    compiling = threading.Event()
-    with ExitStack() as stack, ThreadPoolExecutor(max_workers=3) as pool:
+    base_compiling = threading.Event()
+    work = WorkingTree.inspect(git)
+
+    def build(sha: str, label: str, spec: BuildSpec, *, head: bool) -> Analysis:
+        # Each revision's files last as long as its analysis, which keeps what it needs.
+        with checkout(work, sha, label="head" if head else "base") as tree:
+            if head:
+                base_compiling.wait()
+            told = None if head else base_compiling.set
+            return analyze(
+                tree, spec, label=label, packages=packages, builds=builds, compiling=told
+            )
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        base = pool.submit(build, revs.merge_base, base_label, spec, head=False)
+        head = pool.submit(build, revs.head.sha, head_label, head_spec, head=True)
         version = pool.submit(go_version, spec.env, cwd=git.root)
-        # ExitStack removes whichever of the two exist, whatever happens.
-        trees = [(revs.merge_base, "base"), (revs.head.sha, "head")]
-        base_tree, head_tree = pool.map(
-            lambda rev: stack.enter_context(checkout(git, rev[0], label=rev[1])), trees
-        )
-
-        def head_when_base_compiles() -> Analysis:
-            compiling.wait()
-            return analyze(head_tree, head_spec, label=head_label, packages=packages, builds=builds)
-
-        base = pool.submit(
-            analyze,
-            base_tree,
-            spec,
-            label=base_label,
-            packages=packages,
-            builds=builds,
-            compiling=compiling.set,
-        )
-        head = pool.submit(head_when_base_compiles)
         try:
             return version.result(), base.result(), head.result()
         except BaseException:
             # Ctrl-C or a failed build: stop the other build instead of waiting for it.
             builds.stop()
-            compiling.set()
+            base_compiling.set()
             raise
 
 

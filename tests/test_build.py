@@ -1,0 +1,112 @@
+"""The go commands of a comparison: flags, environment, schedule and stopping."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from escape_guard.build import (
+    BuildCancelled,
+    Builds,
+    BuildSpec,
+    _Announcements,
+    build_environment,
+    build_revision,
+    go_command,
+)
+from escape_guard.checkout import Tree
+from escape_guard.errors import BuildError
+from tests.conftest import Repo
+
+GO_MOD = "module example.com/m\n\ngo 1.21\n"
+DEP = "package dep\n\n// Box allocates.\nfunc Box(v int) any {\n\treturn v\n}\n"
+TOP = (
+    'package top\n\nimport "example.com/m/dep"\n\n'
+    "// Use boxes.\nfunc Use() any {\n\treturn dep.Box(1)\n}\n"
+)
+
+
+def test_overlay_and_announcements_are_flags() -> None:
+    cmd = go_command(BuildSpec(), ["./a"], overlay="/tmp/o.json", announce=True)
+    assert cmd[:2] == ["go", "build"] and cmd[-1] == "./a"
+    assert "-overlay=/tmp/o.json" in cmd and "-v" in cmd
+    plain = go_command(BuildSpec(), ["./a"])
+    assert not any(flag.startswith("-overlay") or flag == "-v" for flag in plain)
+
+
+def test_the_compiler_gets_a_thriftier_collector_unless_the_user_chose() -> None:
+    assert build_environment({"PATH": "/bin"}) == {"PATH": "/bin", "GOGC": "400"}
+    assert build_environment({"GOGC": "off"})["GOGC"] == "off"
+
+
+def test_announcements_wait_for_every_package_across_blocks() -> None:
+    told: list[str] = []
+    watch = _Announcements({b"example.com/m/a", b"example.com/m/b"}, lambda: told.append("x"))
+    watch.feed(b"example.com/m/dep\nexample.com/m/a\nexample.com/")
+    assert told == []
+    watch.feed(b"m/a/inner.go:3:6: can inline f\nexample.com/m")  # not a -v line
+    assert told == []
+    watch.feed(b"/b\n")
+    assert told == ["x"]
+    watch.feed(b"example.com/m/b\n")
+    assert told == ["x"]  # once
+
+
+@pytest.mark.go
+def test_told_once_the_packages_compile_and_before_the_build_returns(
+    repo: Repo, go_env: dict[str, str]
+) -> None:
+    repo.commit({"go.mod": GO_MOD, "dep/dep.go": DEP, "top/top.go": TOP})
+    # A cache of its own, so that the dependency is compiled and announced first.
+    env = {**go_env, "GOCACHE": str(repo.path.parent / "gocache")}
+    told: list[int] = []
+    built = build_revision(
+        Tree(str(repo.path)),
+        BuildSpec(env=env),
+        label="head",
+        packages=frozenset({"top"}),
+        compiling=lambda: told.append(len(told)),
+    )
+    assert told == [0]
+    assert built.records and {r.path for _, r in built.records} == {"example.com/m/top/top.go"}
+    # Cached now: nothing is compiled, nothing announced; still told once, at the end.
+    told.clear()
+    build_revision(
+        Tree(str(repo.path)),
+        BuildSpec(env=env),
+        label="head",
+        packages=frozenset({"top"}),
+        compiling=lambda: told.append(len(told)),
+    )
+    assert told == [0]
+
+
+@pytest.mark.go
+def test_announcements_are_not_mistaken_for_errors(repo: Repo, go_env: dict[str, str]) -> None:
+    broken = TOP.replace("dep.Box(1)", "dep.Box(undefinedName)")
+    repo.commit({"go.mod": GO_MOD, "dep/dep.go": DEP, "top/top.go": broken})
+    env = {**go_env, "GOCACHE": str(repo.path.parent / "gocache")}
+    with pytest.raises(BuildError) as caught:
+        build_revision(
+            Tree(str(repo.path)),
+            BuildSpec(env=env),
+            label="head revision",
+            packages=frozenset({"top"}),
+            compiling=lambda: None,
+        )
+    shown = caught.value.message.splitlines()[1:]
+    assert any("undefined: undefinedName" in line for line in shown)
+    assert all(" " in line.strip() for line in shown)  # no bare import paths from -v
+
+
+def test_a_stopped_comparison_starts_no_more_builds(tmp_path: Path) -> None:
+    builds = Builds()
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    with builds.start(sleeper, cwd=str(tmp_path), env=os.environ) as proc:
+        builds.stop()
+        assert proc.wait(timeout=10) != 0
+    with pytest.raises(BuildCancelled), builds.start(sleeper, cwd=str(tmp_path), env=os.environ):
+        pass
