@@ -21,9 +21,9 @@ from typing import IO, NamedTuple
 
 from escape_guard.checkout import Tree
 from escape_guard.errors import BuildError, EnvironmentProblem
+from escape_guard.heap import parse_heap
 from escape_guard.model import EscapeRecord
 from escape_guard.modules import Module, Step, find_modules, plan, standard_library_only
-from escape_guard.parse import parse_heap
 from escape_guard.proc import run
 
 # Words of escape-analysis diagnostics; other output lines may explain a failure.
