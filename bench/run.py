@@ -530,6 +530,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = args.runs or (2 if args.quick else 5)
     cold_runs = min(runs, args.cold_runs or (1 if args.quick else 3))
     env = go_env()
+    if not shutil.which(go_binary(), path=env["PATH"]):
+        parser.error(
+            "no go toolchain: run it with the project's environment (. .venv/bin/activate)"
+        )
     version = _go(["env", "GOVERSION"], cwd=ROOT, env=env).strip()
 
     def log(message: str) -> None:

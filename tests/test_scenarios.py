@@ -252,6 +252,27 @@ def test_two_modules(repo: Repo) -> None:
     ]
 
 
+def test_explanations_in_a_module_whose_path_is_not_its_directory(repo: Repo) -> None:
+    # The compiler prints example.org/service/x.go for svc/x.go: no common tail to match on.
+    keep = (
+        "package service\n\nvar kept *int\n\n// Keep keeps n.\nfunc Keep(n int) {\n\tkept = &n\n}\n"
+    )
+    branch(
+        repo,
+        {"svc/x.go": keep},
+        base={
+            "lib.go": LIB,
+            "svc/go.mod": "module example.org/service\n\ngo 1.21\n",
+            "svc/doc.go": "package service\n",
+        },
+    )
+    code, report = run(repo, "--explain")
+    assert code == 1
+    (new,) = report["new"]
+    assert (new["path"], new["line"], new["expression"]) == ("svc/x.go", 6, "n")
+    assert any("svc/x.go:7:" in step for step in new["explanation"])
+
+
 BROKEN = "package m\n\nfunc Broken() int {\n\treturn undefinedName\n}\n"
 
 

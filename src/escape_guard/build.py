@@ -24,6 +24,7 @@ from escape_guard.errors import BuildError, EnvironmentProblem
 from escape_guard.heap import parse_heap
 from escape_guard.model import EscapeRecord
 from escape_guard.modules import Module, Step, find_modules, plan, standard_library_only
+from escape_guard.normalize import PathResolver
 from escape_guard.proc import run
 
 # Words of escape-analysis diagnostics; other output lines may explain a failure.
@@ -54,7 +55,7 @@ class BuildSpec:
     patterns: tuple[str, ...] = ("./...",)
     tags: tuple[str, ...] = ()
     explain: bool = False
-    # With explain: only explanations of positions (path as printed, line) it accepts.
+    # With explain: only explanations of positions (repository-relative path, line) it accepts.
     explain_where: Callable[[str, int], bool] | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
@@ -185,7 +186,7 @@ def build_revision(
                 else:
                     watch = told
             for record in _build_step(
-                tree, step, spec, builds=builds or Builds(), label=label, compiling=watch
+                tree, step, spec, modules, builds=builds or Builds(), label=label, compiling=watch
             ):
                 records.append((step, record))
     finally:
@@ -197,6 +198,7 @@ def _build_step(
     tree: Tree,
     step: Step,
     spec: BuildSpec,
+    modules: Sequence[Module],
     *,
     builds: Builds,
     label: str,
@@ -209,7 +211,7 @@ def _build_step(
     with builds.start(cmd, cwd=cwd, env=env) as proc:
         assert proc.stderr is not None
         with tempfile.SpooledTemporaryFile(_KEEP_IN_MEMORY) as output:
-            wanted = spec.explain_where if spec.explain and spec.explain_where else spec.explain
+            wanted = _explained(spec, tree, step, modules)
             heap = list(parse_heap(_blocks(proc.stderr, output, watch), explain=wanted))
             code = proc.wait()
             if code == 0:
@@ -218,6 +220,27 @@ def _build_step(
     where = f" in module {step.module.dir}" if step.module.dir else ""
     shown = "\n".join(f"  {line}" for line in errors) or "  (the go command printed nothing)"
     raise BuildError(f"the {label} does not build{where} (go build exited {code}):\n{shown}")
+
+
+def _explained(
+    spec: BuildSpec, tree: Tree, step: Step, modules: Sequence[Module]
+) -> bool | Callable[[str, int], bool]:
+    """Which explanations the parser keeps: all, none, or those ``explain_where`` accepts."""
+    where = spec.explain_where
+    if not spec.explain or where is None:
+        return spec.explain
+    resolver = PathResolver(
+        root=tree.root, modules={m.path: m.dir for m in modules}, build_dir=step.module.dir
+    )
+    resolved: dict[str, tuple[str, bool]] = {}
+
+    def wanted(printed: str, line: int) -> bool:
+        if printed not in resolved:
+            resolved[printed] = resolver.resolve(printed)
+        path, in_repo = resolved[printed]
+        return in_repo and where(path, line)
+
+    return wanted
 
 
 def _import_paths(step: Step) -> set[bytes]:

@@ -243,18 +243,9 @@ def _build_both(
 
 
 def _in_files(paths: Iterable[str]) -> Callable[[str, int], bool]:
-    """Whether a position, as the compiler prints it, is in one of the repository's ``paths``.
+    """Whether a position is in one of the repository's ``paths``.
 
     Findings can only be in changed files: only their explanations are worth keeping.
-    With -trimpath the compiler prints module-path-based names, which end in the
-    repository path's tail.
     """
-    by_name: dict[str, list[str]] = {}
-    for path in paths:
-        by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
-
-    def wanted(printed: str, line: int) -> bool:
-        candidates = by_name.get(printed.rsplit("/", 1)[-1], ())
-        return any(printed == p or printed.endswith("/" + p) for p in candidates)
-
-    return wanted
+    wanted = frozenset(paths)
+    return lambda path, _line: path in wanted
