@@ -76,11 +76,10 @@ def go_command(
     spec: BuildSpec,
     patterns: Sequence[str],
     *,
-    diagnostics: bool = True,
     overlay: str | None = None,
     announce: bool = False,
 ) -> list[str]:
-    """``go build`` of ``patterns``; without ``diagnostics``, the same flags but no -m.
+    """``go build`` of ``patterns`` with escape-analysis diagnostics.
 
     ``overlay``: the revision's -overlay file. ``announce``: -v, which prints the import
     path of every package as its compilation starts (cached packages are not compiled).
@@ -90,8 +89,7 @@ def go_command(
         cmd.append("-overlay=" + overlay)
     if announce:
         cmd.append("-v")
-    if diagnostics:
-        cmd.append("-gcflags=-m=2" if spec.explain else "-gcflags=-m")
+    cmd.append("-gcflags=-m=2" if spec.explain else "-gcflags=-m")
     if spec.tags:
         cmd.append("-tags=" + ",".join(spec.tags))
     return [*cmd, *patterns]
@@ -176,6 +174,7 @@ def build_revision(
     modules = find_modules(tree)
     steps = plan(tree, modules, spec.patterns, packages=packages)
     records: list[tuple[Step, EscapeRecord]] = []
+    builds = builds or Builds()
     told = _Once(compiling)
     try:
         for number, step in enumerate(steps):
@@ -186,7 +185,7 @@ def build_revision(
                 else:
                     watch = told
             for record in _build_step(
-                tree, step, spec, modules, builds=builds or Builds(), label=label, compiling=watch
+                tree, step, spec, modules, builds=builds, label=label, compiling=watch
             ):
                 records.append((step, record))
     finally:
@@ -222,6 +221,13 @@ def _build_step(
     raise BuildError(f"the {label} does not build{where} (go build exited {code}):\n{shown}")
 
 
+def step_resolver(tree: Tree, modules: Sequence[Module], step: Step) -> PathResolver:
+    """Maps the paths one step's go command prints to repository paths."""
+    return PathResolver(
+        root=tree.root, modules={m.path: m.dir for m in modules}, build_dir=step.module.dir
+    )
+
+
 def _explained(
     spec: BuildSpec, tree: Tree, step: Step, modules: Sequence[Module]
 ) -> bool | Callable[[str, int], bool]:
@@ -229,9 +235,7 @@ def _explained(
     where = spec.explain_where
     if not spec.explain or where is None:
         return spec.explain
-    resolver = PathResolver(
-        root=tree.root, modules={m.path: m.dir for m in modules}, build_dir=step.module.dir
-    )
+    resolver = step_resolver(tree, modules, step)
     resolved: dict[str, tuple[str, bool]] = {}
 
     def wanted(printed: str, line: int) -> bool:

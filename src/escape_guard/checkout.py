@@ -27,6 +27,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from escape_guard.git import Git
 
@@ -48,7 +49,7 @@ class Tree:
     # Repository-relative POSIX path → a file holding the revision's content; None: absent.
     replaced: Mapping[str, str | None] = field(default_factory=dict)
     overlay: str | None = None  # the -overlay file for the go command, when anything is replaced
-    how: str = "worktree"  # "in place" or "worktree", for the log
+    how: str = "worktree"  # how the revision's files are reached: "in place" or "worktree"
 
     def file(self, path: str) -> str | None:
         """Where to read the revision's ``path``; None when the revision does not have it."""
@@ -66,21 +67,34 @@ class Tree:
             }
         except OSError:
             on_disk = set()
-        prefix = f"{directory}/" if directory else ""
-        for path, content in self.replaced.items():
-            if path.startswith(prefix) and "/" not in path[len(prefix) :]:
-                name = path[len(prefix) :]
-                if content is None:
-                    on_disk.discard(name)
-                else:
-                    on_disk.add(name)
+        for name, content in self._replaced_by_dir.get(directory, {}).items():
+            if content is None:
+                on_disk.discard(name)
+            else:
+                on_disk.add(name)
         return sorted(on_disk)
 
     def isdir(self, directory: str) -> bool:
-        if os.path.isdir(os.path.join(self.root, directory)):
-            return True
-        prefix = f"{directory}/" if directory else ""
-        return any(p.startswith(prefix) and c is not None for p, c in self.replaced.items())
+        return directory in self._dirs_added or os.path.isdir(os.path.join(self.root, directory))
+
+    @cached_property
+    def _replaced_by_dir(self) -> dict[str, dict[str, str | None]]:
+        """``replaced`` by directory, so that listing one costs what it holds."""
+        by_dir: dict[str, dict[str, str | None]] = {}
+        for path, content in self.replaced.items():
+            directory, _, name = path.rpartition("/")
+            by_dir.setdefault(directory, {})[name] = content
+        return by_dir
+
+    @cached_property
+    def _dirs_added(self) -> frozenset[str]:
+        """Every directory holding, at any depth, a file the revision has in the overlay."""
+        dirs: set[str] = set()
+        for path, content in self.replaced.items():
+            if content is not None:
+                parts = path.split("/")[:-1]
+                dirs.update("/".join(parts[:n]) for n in range(len(parts) + 1))
+        return frozenset(dirs)
 
 
 @dataclass(frozen=True)

@@ -181,8 +181,10 @@ def imports(tree: Tree, directory: str) -> set[str]:
     """
     found: set[str] = set()
     for name in tree.names(directory):
+        if not name.endswith(".go") or name.endswith("_test.go"):
+            continue
         file = tree.file(f"{directory}/{name}" if directory else name)
-        if not name.endswith(".go") or name.endswith("_test.go") or file is None:
+        if file is None:
             continue
         with open(file, encoding="utf-8", errors="replace") as fh:
             text = fh.read()

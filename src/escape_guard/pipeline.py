@@ -11,7 +11,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from escape_guard.build import Builds, BuildSpec, RevisionBuild, build_revision, go_version
+from escape_guard.build import (
+    Builds,
+    BuildSpec,
+    RevisionBuild,
+    build_revision,
+    go_version,
+    step_resolver,
+)
 from escape_guard.checkout import Tree, WorkingTree, checkout
 from escape_guard.compare import compare
 from escape_guard.config import Config
@@ -26,7 +33,7 @@ from escape_guard.errors import GitError
 from escape_guard.git import Git
 from escape_guard.merge import select_shard
 from escape_guard.model import EscapeRecord, Report, Revision
-from escape_guard.normalize import PathResolver, identity, normalize
+from escape_guard.normalize import identity, normalize
 from escape_guard.sources import SourceCache
 from escape_guard.verdict import attribute, verdict
 
@@ -124,12 +131,11 @@ def analyze(
 
 
 def _normalized(tree: Tree, built: RevisionBuild) -> Analysis:
-    modules = {m.path: m.dir for m in built.modules}
     sources = SourceCache(tree)
     records: list[EscapeRecord] = []
     seen: set[tuple[str, int, int, str]] = set()
     for step, raw in built.records:
-        resolver = PathResolver(root=tree.root, modules=modules, build_dir=step.module.dir)
+        resolver = step_resolver(tree, built.modules, step)
         for record in normalize([raw], resolver, functions=sources.function_at):
             key = (record.path, record.line, record.column, record.message)
             if key not in seen:  # the compiler repeats some lines verbatim
@@ -219,15 +225,13 @@ def _build_both(
     base_compiling = threading.Event()
     work = WorkingTree.inspect(git)
 
-    def build(sha: str, label: str, spec: BuildSpec, *, head: bool) -> Analysis:
+    def build(sha: str, label: str, how: BuildSpec, *, head: bool) -> Analysis:
         # Each revision's files last as long as its analysis, which keeps what it needs.
         with checkout(work, sha, label="head" if head else "base") as tree:
             if head:
                 base_compiling.wait()
             told = None if head else base_compiling.set
-            return analyze(
-                tree, spec, label=label, packages=packages, builds=builds, compiling=told
-            )
+            return analyze(tree, how, label=label, packages=packages, builds=builds, compiling=told)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         base = pool.submit(build, revs.merge_base, base_label, spec, head=False)
