@@ -45,7 +45,7 @@ def test_the_working_tree_is_shown_as_the_revision(two_revisions: tuple[Repo, st
     scratch = repo.path.parent / "scratch"
     scratch.mkdir()
     tree = overlay_tree(WorkingTree.inspect(git), base, str(scratch))
-    assert tree is not None and tree.how == "in place"
+    assert isinstance(tree, Tree) and tree.how == "in place"
     assert tree.root == os.path.realpath(repo.path)
     # The revision's files, whatever the working tree holds.
     assert tree.names("") == ["go.mod", "keep.go", "make.go"]
@@ -114,17 +114,20 @@ def test_nothing_is_left_behind(
 @pytest.mark.parametrize(
     ("change", "why"),
     [
-        ({"asm_amd64.s": "TEXT ·f(SB),0,$0\n\tRET\n"}, "assembly is not compiled by -overlay"),
-        ({"cgo.h": "int x;\n"}, "C headers reach cgo, not the compiler"),
+        (
+            {"asm_amd64.s": "TEXT ·f(SB),0,$0\n\tRET\n"},
+            "asm_amd64.s differs, and -overlay does not reach .s files",
+        ),
+        ({"cgo.h": "int x;\n"}, "cgo.h differs, and -overlay does not reach .h files"),
     ],
 )
 def test_foreign_sources_are_checked_out(repo: Repo, change: dict[str, str], why: str) -> None:
     base = repo.commit({"go.mod": GO_MOD, "keep.go": KEEP})
     repo.commit(change)
     git = Git.discover(str(repo.path), env=repo.env)
-    assert overlay_tree(WorkingTree.inspect(git), base, str(repo.path.parent)) is None, why
+    assert overlay_tree(WorkingTree.inspect(git), base, str(repo.path.parent)) == why
     with checkout(WorkingTree.inspect(git), base, label="base") as tree:
-        assert tree.how == "worktree" and tree.overlay is None
+        assert tree.how == "worktree" and tree.overlay is None and tree.why == why
         assert [n for n in tree.names("") if n != ".git"] == ["go.mod", "keep.go"]
 
 
@@ -133,12 +136,13 @@ def test_symbolic_links_and_sparse_checkouts_are_checked_out(repo: Repo) -> None
     os.symlink("keep.go", repo.path / "alias.go")
     head = repo.commit()
     git = Git.discover(str(repo.path), env=repo.env)
-    assert overlay_tree(WorkingTree.inspect(git), base, str(repo.path.parent)) is None
-    assert overlay_tree(WorkingTree.inspect(git), head, str(repo.path.parent)) is not None
+    link = overlay_tree(WorkingTree.inspect(git), base, str(repo.path.parent))
+    assert link == "alias.go differs and is a symbolic link"
+    assert isinstance(overlay_tree(WorkingTree.inspect(git), head, str(repo.path.parent)), Tree)
     repo.git("config", "core.sparseCheckout", "true")  # tracked files may be missing
     assert not WorkingTree.inspect(git).usable
     with checkout(WorkingTree.inspect(git), head, label="head") as tree:
-        assert tree.how == "worktree"
+        assert (tree.how, tree.why) == ("worktree", "the working tree is a sparse checkout")
 
 
 def test_modules_the_revision_adds_or_removes(repo: Repo) -> None:
@@ -150,7 +154,7 @@ def test_modules_the_revision_adds_or_removes(repo: Repo) -> None:
     scratch = repo.path.parent / "scratch"
     scratch.mkdir()
     tree = overlay_tree(WorkingTree.inspect(git), base, str(scratch))
-    assert tree is not None
+    assert isinstance(tree, Tree)
     assert [(m.path, m.dir) for m in find_modules(tree)] == [
         ("example.com/m", ""),
         ("example.com/old", "old"),

@@ -273,6 +273,22 @@ def test_explanations_in_a_module_whose_path_is_not_its_directory(repo: Repo) ->
     assert any("svc/x.go:7:" in step for step in new["explanation"])
 
 
+def test_a_revision_the_overlay_cannot_show_is_checked_out_and_said_so(repo: Repo) -> None:
+    head = LIB.replace("\ts := 0\n", "\ts := 0\n\tp := &s\n\tsink = p\n")
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB, "README": "r\n"}, "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    os.symlink("README", repo.path / "LINK")
+    repo.commit({"lib.go": head}, "head")
+    code, report = run(repo)
+    assert code == 1
+    assert what(report["new"]) == [("lib.go", 20, "moved", "s")]
+    assert any(
+        "base revision" in note and "worktree: LINK differs and is a symbolic link" in note
+        for note in report["notes"]
+    )
+    assert repo.git("worktree", "list").count("\n") == 0
+
+
 BROKEN = "package m\n\nfunc Broken() int {\n\treturn undefinedName\n}\n"
 
 

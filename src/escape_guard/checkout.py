@@ -50,6 +50,7 @@ class Tree:
     replaced: Mapping[str, str | None] = field(default_factory=dict)
     overlay: str | None = None  # the -overlay file for the go command, when anything is replaced
     how: str = "worktree"  # how the revision's files are reached: "in place" or "worktree"
+    why: str = ""  # for a worktree: why the revision could not be seen in place
 
     def file(self, path: str) -> str | None:
         """Where to read the revision's ``path``; None when the revision does not have it."""
@@ -117,18 +118,22 @@ def checkout(work: WorkingTree, sha: str, *, label: str) -> Iterator[Tree]:
     """The revision ``sha`` as a Tree; its temporary files are removed afterwards."""
     scratch = tempfile.mkdtemp(prefix=f"escape-guard-{label}-")
     try:
-        tree = overlay_tree(work, sha, scratch) if work.usable else None
-        if tree is not None:
-            yield tree
+        seen = (
+            overlay_tree(work, sha, scratch)
+            if work.usable
+            else "the working tree is a sparse checkout"
+        )
+        if isinstance(seen, Tree):
+            yield seen
         else:
             with work.git.worktree(sha, label=label) as path:
-                yield Tree(path)
+                yield Tree(path, why=seen)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | None:
-    """The working tree seen as ``sha`` through an overlay; None when it needs a checkout."""
+def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | str:
+    """The working tree seen as ``sha`` through an overlay, or why it needs a checkout."""
     git = work.git
     replaced: dict[str, str | None] = dict.fromkeys(work.untracked)
     wanted: dict[str, str] = {}  # path → the revision's blob
@@ -136,8 +141,11 @@ def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | None:
         modes = (change.old_mode, change.new_mode)
         if _SUBMODULE in modes:
             continue  # another repository: neither revision's build descends into it
-        if _LINK in modes or posixpath.splitext(change.path)[1] in _FOREIGN_SOURCES:
-            return None
+        if _LINK in modes:
+            return f"{change.path} differs and is a symbolic link"
+        extension = posixpath.splitext(change.path)[1]
+        if extension in _FOREIGN_SOURCES:
+            return f"{change.path} differs, and -overlay does not reach {extension} files"
         if change.status == "A":
             replaced[change.path] = None
         else:

@@ -169,7 +169,7 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
     spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
     with timer.phase("build"):
         version, base, head = _build_both(
-            git, revs, spec, linemap, packages=packages, explain=options.explain
+            git, revs, spec, linemap, packages=packages, explain=options.explain, notes=notes
         )
     with timer.phase("compare"):
         findings = compare(base.records, head.records, linemap, key=identity)
@@ -209,6 +209,7 @@ def _build_both(
     *,
     packages: frozenset[str] | None,
     explain: bool,
+    notes: list[str],
 ) -> tuple[str, Analysis, Analysis]:
     """The toolchain's version and both revisions, built with their compilations overlapping.
 
@@ -228,6 +229,8 @@ def _build_both(
     def build(sha: str, label: str, how: BuildSpec, *, head: bool) -> Analysis:
         # Each revision's files last as long as its analysis, which keeps what it needs.
         with checkout(work, sha, label="head" if head else "base") as tree:
+            if tree.why:
+                notes.append(f"the {label} was checked out into a worktree: {tree.why}")
             if head:
                 base_compiling.wait()
             told = None if head else base_compiling.set
