@@ -19,6 +19,7 @@ from escape_guard.build import (
 )
 from escape_guard.checkout import Tree
 from escape_guard.errors import BuildError
+from escape_guard.proc import run
 from tests.conftest import Repo
 
 GO_MOD = "module example.com/m\n\ngo 1.21\n"
@@ -35,6 +36,37 @@ def test_overlay_and_announcements_are_flags() -> None:
     assert "-overlay=/tmp/o.json" in cmd and "-v" in cmd
     plain = go_command(BuildSpec(), ["./a"])
     assert not any(flag.startswith("-overlay") or flag == "-v" for flag in plain)
+
+
+@pytest.mark.go
+def test_debugging_information_is_dropped_for_the_module_only(
+    repo: Repo, go_env: dict[str, str]
+) -> None:
+    uses_fmt = 'package dep\n\nimport "fmt"\n\nvar _ = fmt.Sprint\n'
+    repo.commit({"go.mod": GO_MOD, "dep/dep.go": DEP, "dep/fmt.go": uses_fmt, "top/top.go": TOP})
+    env = {**go_env, "GOCACHE": str(repo.path.parent / "empty-cache")}
+    cmd = go_command(BuildSpec(), ["./top"], modules=["example.com/m"])
+    # -n prints every compilation the build needs from an empty cache, without running it.
+    dry = run([cmd[0], cmd[1], "-n", *cmd[2:]], cwd=str(repo.path), env=env).stderr
+    flags = {
+        line.split(" -p ")[1].split()[0]: line
+        for line in dry.splitlines()
+        if "/compile " in line and " -p " in line
+    }
+    assert "-m -dwarf=false" in flags["example.com/m/top"]
+    assert "-dwarf=false" in flags["example.com/m/dep"] and "-m" not in flags["example.com/m/dep"]
+    std = [pkg for pkg in flags if not pkg.startswith("example.com/")]
+    assert "fmt" in std
+    for pkg in std:  # the standard library's cache keys stay those of a plain build
+        assert "-dwarf=false" not in flags[pkg], pkg
+
+    # Debugging information is no input of escape analysis: the diagnostics are the same.
+    def diagnostics(*gcflags: str) -> str:
+        cmd = ["go", "build", "-trimpath", *gcflags, "./top", "./dep"]
+        return run(cmd, cwd=str(repo.path), env=go_env).stderr
+
+    assert "escapes to heap" in diagnostics("-gcflags=-m")
+    assert diagnostics("-gcflags=-m") == diagnostics("-gcflags=-m -dwarf=false")
 
 
 def test_the_compiler_gets_a_thriftier_collector_unless_the_user_chose() -> None:

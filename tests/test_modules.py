@@ -58,10 +58,21 @@ def test_go_command_flags() -> None:
     cmd = go_command(BuildSpec(tags=("a", "b"), explain=True), ["./..."])
     assert cmd[:2] == ["go", "build"]
     assert "-trimpath" in cmd
-    assert "-gcflags=-m=2" in cmd
+    assert "-gcflags=-m=2 -dwarf=false" in cmd
     assert "-tags=a,b" in cmd
     assert cmd[-1] == "./..."
-    assert "-gcflags=-m" in go_command(BuildSpec(), ["./..."])
+    assert "-gcflags=-m -dwarf=false" in go_command(BuildSpec(), ["./..."])
+
+
+def test_only_the_repository_modules_compile_without_debugging_information() -> None:
+    cmd = go_command(BuildSpec(), ["./a"], modules=["example.com/m", "example.com/m/tools"])
+    gcflags = [flag for flag in cmd if flag.startswith("-gcflags=")]
+    assert gcflags == [
+        "-gcflags=example.com/m/...=-dwarf=false",
+        "-gcflags=example.com/m/tools/...=-dwarf=false",
+        # Last: the go command gives a package the last -gcflags whose pattern it matches.
+        "-gcflags=-m -dwarf=false",
+    ]
 
 
 @pytest.mark.parametrize(
