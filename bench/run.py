@@ -9,8 +9,9 @@ The first invocation for a toolchain also prepares the standard-library caches (
 The workload is ``bench/workload.py``'s module of standard-library code with its ``leaf``,
 ``deep`` and ``ten`` scenario branches. Every measured run starts from a fresh copy of a
 prepared build cache holding only the standard library, built with ``go build -trimpath std``
-(kept in ``--std-cache`` and reused by later invocations with the same toolchain). Measured,
-for each scenario:
+or, for the ways that build without ``-trimpath``, with ``go build std`` (both kept in
+``--std-cache`` and reused by later invocations with the same toolchain). Measured, for each
+scenario:
 
 - escape-guard: ``escape-guard diff --repo R --base main --head S --format json`` as a
   subprocess (interpreter start, worktrees, builds, comparison, report);
@@ -19,12 +20,14 @@ for each scenario:
   build cannot use the ``-trimpath`` standard library and compiles the parts it needs, so it
   is measured twice: from the same cache (naive=), and from a cache holding the standard library
   built without ``-trimpath`` (naive*, the naive way at its best);
-- floor: ``go build -trimpath -gcflags=-m <changed packages>`` in a base then a head worktree
-  made beforehand, one after the other; only the two go commands are timed;
+- floor: the compiler invocations a comparison cannot avoid, ``go build -gcflags=-m <changed
+  packages>`` in a base then a head worktree made beforehand, one after the other, from the
+  cache naive* starts from; only the two go commands are timed. Each worktree compiles the
+  changed packages' dependencies in the module for itself, as the cache keys on the directory;
 - floor side by side (floor‖): the same two go commands started together;
-- floor at GOGC=400 (floor400): the floor's two go commands one after the other with the
-  garbage-collector setting escape-guard gives the go command; the part of escape-guard's
-  gain that is the compiler's own, for reference.
+- shared floor (shared): the floor's two commands with ``-trimpath``, from escape-guard's
+  cache: the head finds the dependencies the base compiled, so this is the least compile work
+  two go commands can do, a tighter reference than the floor.
 
 escape-guard is timed as installed (its modules byte-compiled first), as a user runs it.
 
@@ -56,7 +59,7 @@ from workload import DEFAULT_PACKAGES, MIN_PACKAGES, Workload, go_binary, go_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("leaf", "deep", "ten")
-WAYS = ("eg", "naive=", "naive*", "floor", "floor‖", "floor400")
+WAYS = ("eg", "naive=", "naive*", "floor", "floor‖", "shared")
 TARGET_NAIVE = 0.25  # escape-guard / naive, leaf scenario
 TARGET_FLOOR = 0.9  # escape-guard / floor (the two go commands one after the other)
 TARGET_SIZE = 1.2  # escape-guard at 2N packages / at N, leaf scenario (strictly below)
@@ -145,12 +148,10 @@ class Bench:
         return Sample(time.perf_counter() - start)
 
     def floor_run(
-        self, trees: Sequence[Path], packages: Sequence[str], *, together: bool, gogc: str = ""
+        self, trees: Sequence[Path], packages: Sequence[str], *, together: bool, shared: bool
     ) -> Sample:
-        env = self.reset_cache()
-        if gogc:
-            env["GOGC"] = gogc
-        args = ["build", "-trimpath", "-gcflags=-m", *packages]
+        env = self.reset_cache("trimpath" if shared else "plain")
+        args = ["build", *STD_FLAGS["trimpath" if shared else "plain"], "-gcflags=-m", *packages]
         outputs = [str(self.tmp / f"floor-{i}.txt") for i in range(len(trees))]
         steps = _Steps()
         if together:
@@ -344,9 +345,9 @@ def measure(
             "eg": lambda: bench.escape_guard_run(small, scenario),  # noqa: B023 - called now
             "naive=": lambda: bench.naive_run(small, scenario, cache="trimpath"),  # noqa: B023
             "naive*": lambda: bench.naive_run(small, scenario, cache="plain"),  # noqa: B023
-            "floor": lambda: bench.floor_run(trees, changed, together=False),  # noqa: B023
-            "floor‖": lambda: bench.floor_run(trees, changed, together=True),  # noqa: B023
-            "floor400": lambda: bench.floor_run(trees, changed, together=False, gogc="400"),  # noqa: B023
+            "floor": lambda: bench.floor_run(trees, changed, together=False, shared=False),  # noqa: B023
+            "floor‖": lambda: bench.floor_run(trees, changed, together=True, shared=False),  # noqa: B023
+            "shared": lambda: bench.floor_run(trees, changed, together=False, shared=True),  # noqa: B023
         }
         for i in range(runs):
             log(f"{scenario}: run {i + 1}/{runs}")
@@ -401,7 +402,7 @@ def render(results: Results, small: Workload, large: Workload, *, info: Mapping[
         f"CPU time of other processes during the benchmark: {info['others']} "
         "(other work on the machine skews every figure)",
         "every run starts from GOCACHE = `go build -trimpath std` only "
-        "(naive*: `go build std` only; cold: empty)",
+        "(naive*, floor, floor‖: `go build std` only; cold: empty)",
         "",
         "wall time, seconds (median)",
         _table(
@@ -419,7 +420,7 @@ def render(results: Results, small: Workload, large: Workload, *, info: Mapping[
         "",
         "ratios: median of run-by-run ratios [lowest–highest]",
         _table(
-            ["scenario", "eg/naive=", "eg/naive*", "eg/floor", "eg/floor‖", "eg/floor400"],
+            ["scenario", "eg/naive=", "eg/naive*", "eg/floor", "eg/floor‖", "eg/shared"],
             [_ratios(scenario, series) for scenario, series in results.scenarios.items()],
         ),
         "targets: eg/naive ≤ 0.25 on leaf; eg/floor ≤ 0.9",
@@ -447,7 +448,7 @@ def _ratios(scenario: str, series: Mapping[str, Series]) -> list[str]:
         scenario,
         *(_ratio(eg.ratios(series[w]), naive_target) for w in ("naive=", "naive*")),
         _ratio(eg.ratios(series["floor"]), TARGET_FLOOR),
-        *(_ratio(eg.ratios(series[w])) for w in ("floor‖", "floor400")),
+        *(_ratio(eg.ratios(series[w])) for w in ("floor‖", "shared")),
     ]
 
 
@@ -480,20 +481,20 @@ def _profile(results: Results) -> str:
         outside = statistics.median(s.seconds - sum(s.phases.values()) for s in eg.samples)
         build_over = statistics.median(
             s.phases.get("build", 0.0) - f.seconds
-            for s, f in zip(eg.samples, series["floor‖"].samples, strict=True)
+            for s, f in zip(eg.samples, series["shared"].samples, strict=True)
         )
         row = [scenario, _s(eg.median), *(_s(eg.phase(p)) for p in phases), _s(outside)]
         rows.append([*row, _s(build_over)])
     table = _table(
-        ["escape-guard phases", "wall", "resolve", "build", "compare", "outside", "build-floor‖"],
+        ["escape-guard phases", "wall", "resolve", "build", "compare", "outside", "build-shared"],
         rows,
     )
     steps = _table(
-        ["go commands", "floor: base", "floor: head", "floor400: base", "floor400: head"],
+        ["go commands", "floor: base", "floor: head", "shared: base", "shared: head"],
         [
             [
                 scenario,
-                *(_s(series[w].phase(p)) for w in ("floor", "floor400") for p in ("base", "head")),
+                *(_s(series[w].phase(p)) for w in ("floor", "shared") for p in ("base", "head")),
             ]
             for scenario, series in results.scenarios.items()
         ],
@@ -501,9 +502,10 @@ def _profile(results: Results) -> str:
     fixed = "\n".join(f"  {name}: {v:.3f} s" for name, v in results.fixed.items())
     return (
         f"{table}\n(outside: interpreter start, imports, report; "
-        f"build-floor‖: the build phase beyond the two go commands side by side)\n\n"
-        f"{steps}\n(floor: base compiles the changed packages' dependencies in the module, "
-        f"head finds them cached)\n\nfixed costs, median:\n{fixed}"
+        f"build-shared: the build phase beyond the shared floor's two go commands)\n\n"
+        f"{steps}\n(floor: each worktree compiles the changed packages' dependencies in the "
+        f"module; shared: the base compiles them, the head finds them cached)\n\n"
+        f"fixed costs, median:\n{fixed}"
     )
 
 
