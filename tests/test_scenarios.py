@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from escape_guard.cli import main
+from escape_guard.git import Git
 from tests.conftest import Repo
 
 pytestmark = pytest.mark.go
@@ -324,6 +325,24 @@ def test_unknown_revision(repo: Repo, capsys: pytest.CaptureFixture[str]) -> Non
     code, _ = run(repo, base="no-such-branch")
     assert code == 4
     assert "unknown revision 'no-such-branch'" in capsys.readouterr().err
+
+
+def test_unknown_head_revision_is_named_even_when_the_base_resolves(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
+    code, _ = run(repo, "--head", "no-such-head")
+    assert code == 4
+    assert "unknown revision 'no-such-head'" in capsys.readouterr().err
+
+
+def test_revisions_resolve_to_commits_in_one_step(repo: Repo) -> None:
+    first = repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
+    repo.git("tag", "-a", "v1", "-m", "annotated: rev-parse must peel it to the commit")
+    second = repo.commit({"more.go": "package lib\n"}, "head")
+    git = Git.discover(str(repo.path), env=repo.env)
+    assert git.resolve_all("HEAD", "v1") == [second, first]
+    assert git.resolve_all("v1", "HEAD~1") == [first, first]
 
 
 def test_not_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

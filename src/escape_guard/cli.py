@@ -140,8 +140,8 @@ def _diff(args: argparse.Namespace) -> ExitCode:
     from escape_guard.git import Git  # noqa: PLC0415
     from escape_guard.pipeline import DiffOptions, run_diff  # noqa: PLC0415
 
-    root = Git.discover(args.repo).root  # .escape-guard.yml sits at the repository's root
-    config = load_config(root, args.config).with_overrides(
+    git = Git.discover(args.repo)
+    config = load_config(git.root, args.config).with_overrides(  # .escape-guard.yml at the root
         packages=_split(args.packages),
         tags=_split([args.tags] if args.tags else None),
         fail_on=args.fail_on,
@@ -156,7 +156,7 @@ def _diff(args: argparse.Namespace) -> ExitCode:
         shard=args.shard,
     )
     progress = _progress if sys.stderr.isatty() else None
-    report = run_diff(options, progress=progress)
+    report = run_diff(options, git=git, progress=progress)
     if args.format != "text" or args.output:  # the text report shows its notes itself
         for note in report.notes:
             print(f"escape-guard: {note}", file=sys.stderr)

@@ -12,13 +12,13 @@ in a user's configuration cannot change them.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
-from pathlib import PurePosixPath
 from types import MappingProxyType
 
 from unidiff.errors import UnidiffParseError
@@ -165,17 +165,17 @@ def package_dirs(paths: Iterable[str]) -> frozenset[str]:
     Vendored code is not the repository's own: it is never built with diagnostics.
     """
     return frozenset(
-        str(PurePosixPath(p).parent).removeprefix(".")
+        posixpath.dirname(p)
         for p in paths
-        if p.endswith(".go") and _is_build_input(p) and "vendor" not in PurePosixPath(p).parts
+        if p.endswith(".go") and _is_build_input(p) and "vendor" not in p.split("/")
     )
 
 
 def _is_build_input(path: str) -> bool:
-    parts = PurePosixPath(path).parts
+    parts = path.split("/")  # git's paths: relative, "/"-separated, no empty component
     if any(p == "testdata" or p.startswith((".", "_")) for p in parts):
         return False
-    name = parts[-1] if parts else ""
+    name = parts[-1]
     is_source = name.endswith(".go") and not name.endswith("_test.go")
     return is_source or name in {"go.mod", "go.work"}
 

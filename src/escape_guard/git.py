@@ -93,6 +93,15 @@ class Git:
             hint = f" (if it is a remote branch, try origin/{rev})"
         raise GitError(f"unknown revision '{rev}' in {self.root}{hint}")
 
+    def resolve_all(self, *revs: str) -> list[str]:
+        """The commit SHAs ``revs`` name, with one git process when all of them name one."""
+        names = [f"{rev}^{{commit}}" for rev in revs]
+        result = self.run("rev-parse", "--end-of-options", *names, check=False)
+        shas = result.stdout.split()
+        if result.returncode == 0 and len(shas) == len(revs) and all(map(_is_sha, shas)):
+            return shas
+        return [self.resolve(rev) for rev in revs]  # the one that fails says why
+
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
 
@@ -189,3 +198,7 @@ class Git:
 
 
 _WORKTREE_LOCK = threading.Lock()
+
+
+def _is_sha(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)

@@ -6,10 +6,9 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 from escape_guard.build import (
     Builds,
@@ -81,25 +80,23 @@ class Timer:
 def resolve_revisions(git: Git, base: str, head: str | None) -> Revisions:
     """Base, head and their merge base, as GitHub compares a pull request."""
     notes: list[str] = []
-    if head is None:
-        snapshot = git.snapshot()
-        if snapshot:
-            head_rev = Revision("working tree", snapshot)
+    snapshot = git.snapshot() if head is None else None
+    if snapshot:
+        notes.append(
+            "comparing the working tree, including uncommitted changes to "
+            "tracked files, as the head (pass --head HEAD to compare commits only)"
+        )
+        untracked = git.untracked("*.go")
+        if untracked:
             notes.append(
-                "comparing the working tree, including uncommitted changes to "
-                "tracked files, as the head (pass --head HEAD to compare commits only)"
+                f"{len(untracked)} untracked .go file(s) are not part of the "
+                f"comparison (e.g. {untracked[0]}); git add them to include them"
             )
-            untracked = git.untracked("*.go")
-            if untracked:
-                notes.append(
-                    f"{len(untracked)} untracked .go file(s) are not part of the "
-                    f"comparison (e.g. {untracked[0]}); git add them to include them"
-                )
-        else:
-            head_rev = Revision("HEAD", git.resolve("HEAD"))
+        head_rev, base_rev = Revision("working tree", snapshot), Revision(base, git.resolve(base))
     else:
-        head_rev = Revision(head, git.resolve(head))
-    base_rev = Revision(base, git.resolve(base))
+        head_ref = head or "HEAD"
+        head_sha, base_sha = git.resolve_all(head_ref, base)
+        head_rev, base_rev = Revision(head_ref, head_sha), Revision(base, base_sha)
     merge_base = git.merge_base(base_rev.sha, head_rev.sha)
     if merge_base is None:
         shallow = " (this clone is shallow: fetch more history)" if git.is_shallow() else ""
@@ -147,12 +144,25 @@ def _normalized(tree: Tree, built: RevisionBuild) -> Analysis:
     return Analysis(records, sources)
 
 
-def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Report:
-    """Compare merge-base(base, head) with head and classify every heap escape."""
-    timer = Timer(progress)
+def run_diff(
+    options: DiffOptions, *, git: Git | None = None, progress: Progress | None = None
+) -> Report:
+    """Compare merge-base(base, head) with head and classify every heap escape.
+
+    ``git``: the repository of ``options.repo`` when the caller has found it already.
+    """
+    found = git or Git.discover(options.repo, env=options.env)
+    # What the working tree holds does not depend on the revisions: look meanwhile.
+    work = _Task(lambda: WorkingTree.inspect(found))
+    try:
+        return _run_diff(options, found, work, Timer(progress))
+    finally:
+        work.join()
+
+
+def _run_diff(options: DiffOptions, git: Git, work: _Task[WorkingTree], timer: Timer) -> Report:
     config = options.config
     with timer.phase("resolve revisions"):
-        git = Git.discover(options.repo, env=options.env)
         revs = resolve_revisions(git, options.base, options.head)
         linemap = parse_diff(git.diff(revs.merge_base, revs.head.sha))
     notes = list(revs.notes)
@@ -169,7 +179,13 @@ def run_diff(options: DiffOptions, *, progress: Progress | None = None) -> Repor
     spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
     with timer.phase("build"):
         version, base, head = _build_both(
-            git, revs, spec, linemap, packages=packages, explain=options.explain, notes=notes
+            work.result(),
+            revs,
+            spec,
+            linemap,
+            packages=packages,
+            explain=options.explain,
+            notes=notes,
         )
     with timer.phase("compare"):
         findings = compare(base.records, head.records, linemap, key=identity)
@@ -202,7 +218,7 @@ def _packages(
 
 
 def _build_both(
-    git: Git,
+    work: WorkingTree,
     revs: Revisions,
     spec: BuildSpec,
     linemap: LineMap,
@@ -224,7 +240,6 @@ def _build_both(
     head_label = f"head revision {revs.head.sha[:12]}"
     builds = Builds()
     base_compiling = threading.Event()
-    work = WorkingTree.inspect(git)
 
     def build(sha: str, label: str, how: BuildSpec, *, head: bool) -> Analysis:
         # Each revision's files last as long as its analysis, which keeps what it needs.
@@ -236,17 +251,48 @@ def _build_both(
             told = None if head else base_compiling.set
             return analyze(tree, how, label=label, packages=packages, builds=builds, compiling=told)
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        base = pool.submit(build, revs.merge_base, base_label, spec, head=False)
-        head = pool.submit(build, revs.head.sha, head_label, head_spec, head=True)
-        version = pool.submit(go_version, spec.env, cwd=git.root)
+    base = _Task(lambda: build(revs.merge_base, base_label, spec, head=False))
+    head = _Task(lambda: build(revs.head.sha, head_label, head_spec, head=True))
+    version = _Task(lambda: go_version(spec.env, cwd=work.git.root))
+    try:
+        return version.result(), base.result(), head.result()
+    except BaseException:
+        # Ctrl-C or a failed build: stop the other build instead of waiting for it.
+        builds.stop()
+        base_compiling.set()
+        raise
+    finally:
+        for task in (base, head, version):  # their worktrees are removed before we return
+            task.join()
+
+
+_T = TypeVar("_T")
+
+
+class _Task(Generic[_T]):
+    """A call running in a thread of its own, started at once."""
+
+    def __init__(self, call: Callable[[], _T]) -> None:
+        self._value: _T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call,))
+        self._thread.start()
+
+    def _run(self, call: Callable[[], _T]) -> None:
         try:
-            return version.result(), base.result(), head.result()
-        except BaseException:
-            # Ctrl-C or a failed build: stop the other build instead of waiting for it.
-            builds.stop()
-            base_compiling.set()
-            raise
+            self._value = call()
+        except BaseException as exc:  # handed to whoever asks for the result
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> _T:
+        """The call's value; what it raised is raised here."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]  # set: the call returned
 
 
 def _in_files(paths: Iterable[str]) -> Callable[[str, int], bool]:

@@ -138,7 +138,7 @@ def _report(ctx: Context) -> Report | None:
         env=ctx.env,
     )
     with ctx.runner.group("Build and compare"):
-        report = run_diff(options, progress=lambda phase: ctx.runner.log(f"{phase} ..."))
+        report = run_diff(options, git=git, progress=lambda phase: ctx.runner.log(f"{phase} ..."))
     return report._replace(base=Revision(ctx.event.base_ref or report.base.ref, report.base.sha))
 
 
