@@ -80,6 +80,7 @@ def go_command(
     modules: Sequence[str] = (),
     overlay: str | None = None,
     announce: bool = False,
+    explained: Sequence[str] = (),
 ) -> list[str]:
     """``go build`` of ``patterns`` with escape-analysis diagnostics.
 
@@ -89,6 +90,8 @@ def go_command(
     so their cache keys (a prebuilt standard library stays a cache hit).
     ``overlay``: the revision's -overlay file. ``announce``: -v, which prints the import
     path of every package as its compilation starts (cached packages are not compiled).
+    ``explained``: import paths of packages among ``patterns`` built with -m=2 whatever
+    ``spec.explain`` says.
     """
     cmd = ["go", "build", "-trimpath", "-buildvcs=false", "-o", os.devnull]
     if overlay:
@@ -98,6 +101,7 @@ def go_command(
     cmd += [f"-gcflags={path}/...={_NO_DWARF}" for path in modules]
     # Without a pattern: the packages named on the command line (the last match wins).
     cmd.append(f"-gcflags={'-m=2' if spec.explain else '-m'} {_NO_DWARF}")
+    cmd += [f"-gcflags={path}=-m=2 {_NO_DWARF}" for path in explained]
     if spec.tags:
         cmd.append("-tags=" + ",".join(spec.tags))
     return [*cmd, *patterns]
@@ -218,14 +222,35 @@ def _build_step(
         overlay=tree.overlay,
         announce=compiling is not None,
     )
+    watch = _Announcements(_import_paths(step), compiling) if compiling else None
+    explain = kept_explanations(spec, tree, step, modules)
+    return run_build(
+        cmd, tree, step, spec, builds=builds, explain=explain, label=label, watch=watch
+    )
+
+
+def run_build(
+    cmd: Sequence[str],
+    tree: Tree,
+    step: Step,
+    spec: BuildSpec,
+    *,
+    builds: Builds,
+    explain: bool | Callable[[str, int], bool],
+    label: str,
+    watch: _Announcements | None = None,
+) -> list[EscapeRecord]:
+    """Run one step's go command; its heap records as printed, streamed through the parser.
+
+    ``explain``: which explanations to keep (see ``parse_heap``). ``label`` names what is
+    built in the BuildError a failure raises.
+    """
     cwd = os.path.join(tree.root, step.module.dir)
     env = build_environment(spec.env)
-    watch = _Announcements(_import_paths(step), compiling) if compiling else None
     with builds.start(cmd, cwd=cwd, env=env) as proc:
         assert proc.stderr is not None
         with tempfile.SpooledTemporaryFile(_KEEP_IN_MEMORY) as output:
-            wanted = _explained(spec, tree, step, modules)
-            heap = list(parse_heap(_blocks(proc.stderr, output, watch), explain=wanted))
+            heap = list(parse_heap(_blocks(proc.stderr, output, watch), explain=explain))
             code = proc.wait()
             if code == 0:
                 return heap
@@ -242,10 +267,17 @@ def step_resolver(tree: Tree, modules: Sequence[Module], step: Step) -> PathReso
     )
 
 
-def _explained(
-    spec: BuildSpec, tree: Tree, step: Step, modules: Sequence[Module]
+def kept_explanations(
+    spec: BuildSpec,
+    tree: Tree,
+    step: Step,
+    modules: Sequence[Module],
+    printed_as: Callable[[str], str] = str,
 ) -> bool | Callable[[str, int], bool]:
-    """Which explanations the parser keeps: all, none, or those ``explain_where`` accepts."""
+    """Which explanations the parser keeps: all, none, or those ``explain_where`` accepts.
+
+    ``printed_as``: the path a printed one stands for, when the build prints others.
+    """
     where = spec.explain_where
     if not spec.explain or where is None:
         return spec.explain
@@ -254,7 +286,7 @@ def _explained(
 
     def wanted(printed: str, line: int) -> bool:
         if printed not in resolved:
-            resolved[printed] = resolver.resolve(printed)
+            resolved[printed] = resolver.resolve(printed_as(printed))
         path, in_repo = resolved[printed]
         return in_repo and where(path, line)
 

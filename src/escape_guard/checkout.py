@@ -32,7 +32,7 @@ from functools import cached_property
 from escape_guard.git import Git
 
 # Files the go command gives to tools other than the compiler, which -overlay does not reach.
-_FOREIGN_SOURCES = frozenset({
+FOREIGN_SOURCES = frozenset({
     ".s", ".S", ".sx", ".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".hxx",
     ".m", ".f", ".F", ".for", ".f90", ".syso", ".swig", ".swigcxx",
 })  # fmt: skip
@@ -144,7 +144,7 @@ def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | str:
         if _LINK in modes:
             return f"{change.path} differs and is a symbolic link"
         extension = posixpath.splitext(change.path)[1]
-        if extension in _FOREIGN_SOURCES:
+        if extension in FOREIGN_SOURCES:
             return f"{change.path} differs, and -overlay does not reach {extension} files"
         if change.status == "A":
             replaced[change.path] = None

@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import NamedTuple
 
 from escape_guard.checkout import Tree
+from escape_guard.goimports import import_specs
 
 _SKIP_DIRS = frozenset({"vendor", "testdata", "node_modules"})
 
@@ -170,26 +171,34 @@ def _exists(tree: Tree, module: Module, local: str) -> bool:
     return tree.isdir("" if rel == "." else rel)
 
 
-_IMPORTS = re.compile(r'^import\s*(?:\((.*?)\)|(?:[\w.]+\s+)?"([^"]+)")', re.MULTILINE | re.DOTALL)
-_QUOTED = re.compile(r'"([^"]+)"')
+def go_sources(tree: Tree, directory: str) -> list[str]:
+    """The names of the non-test Go files of a repository directory, in this revision."""
+    return [n for n in tree.names(directory) if n.endswith(".go") and not n.endswith("_test.go")]
 
 
-def imports(tree: Tree, directory: str) -> set[str]:
+def read_source(tree: Tree, directory: str, name: str) -> str | None:
+    """A file of the revision as text; None when the revision does not have it."""
+    file = tree.file(f"{directory}/{name}" if directory else name)
+    if file is None:
+        return None
+    with open(file, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+def imports(tree: Tree, directory: str) -> set[str] | None:
     """The import paths the non-test Go files of a repository directory name.
 
-    A quick scan for scheduling, not a parser: a missed import costs time, never results.
+    None when a file's header is not one ``goimports.import_specs`` can read.
     """
     found: set[str] = set()
-    for name in tree.names(directory):
-        if not name.endswith(".go") or name.endswith("_test.go"):
+    for name in go_sources(tree, directory):
+        text = read_source(tree, directory, name)
+        if text is None:
             continue
-        file = tree.file(f"{directory}/{name}" if directory else name)
-        if file is None:
-            continue
-        with open(file, encoding="utf-8", errors="replace") as fh:
-            text = fh.read()
-        for block, single in _IMPORTS.findall(text):
-            found.update(_QUOTED.findall(block) if block else [single])
+        specs = import_specs(text)
+        if specs is None:
+            return None
+        found.update(spec.path for spec in specs)
     return found
 
 
@@ -198,7 +207,10 @@ def standard_library_only(tree: Tree, step: Step, modules: Sequence[Module]) -> 
     for local in step.patterns:
         rel = local.removeprefix(".").strip("/")
         directory = "/".join(p for p in (step.module.dir, rel) if p)
-        for path in imports(tree, directory):
+        found = imports(tree, directory)
+        if found is None:
+            return False  # unknown: wait for the compiler to tell
+        for path in found:
             first = path.split("/", 1)[0]
             ours = any(path == m.path or path.startswith(m.path + "/") for m in modules)
             if ours or "." in first:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -15,10 +16,13 @@ from escape_guard.build import (
     BuildSpec,
     RevisionBuild,
     build_revision,
+    go_command,
     go_version,
+    kept_explanations,
+    run_build,
     step_resolver,
 )
-from escape_guard.checkout import Tree, WorkingTree, checkout
+from escape_guard.checkout import Tree, WorkingTree, checkout, overlay_tree
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -28,12 +32,14 @@ from escape_guard.diffmap import (
     package_dirs,
     parse_diff,
 )
-from escape_guard.errors import GitError
+from escape_guard.errors import BuildError, GitError
 from escape_guard.git import Git
 from escape_guard.merge import select_shard
 from escape_guard.model import EscapeRecord, Report, Revision
+from escape_guard.modules import Step
 from escape_guard.normalize import identity, normalize
 from escape_guard.sources import SourceCache
+from escape_guard.together import arrange
 from escape_guard.verdict import attribute, verdict
 
 
@@ -227,15 +233,97 @@ def _build_both(
     explain: bool,
     notes: list[str],
 ) -> tuple[str, Analysis, Analysis]:
-    """The toolchain's version and both revisions, built with their compilations overlapping.
+    """The toolchain's version and both revisions' analyses.
+
+    One go command builds both when it can (see together.py), else each has its own. Only
+    the head needs -m=2: explanations are for findings, which are head records.
+    """
+    head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
+    job = _Job(work, revs, spec, head_spec, packages)
+    version = _Task(lambda: go_version(spec.env, cwd=work.git.root))
+    try:
+        built = None
+        if packages is not None and work.usable:
+            built = _build_together(job, packages, linemap, notes)
+        base, head = built or _build_apart(job, notes)
+        return version.result(), base, head
+    finally:
+        version.join()
+
+
+class _Job(NamedTuple):
+    """What the builds of both revisions start from."""
+
+    work: WorkingTree
+    revs: Revisions
+    spec: BuildSpec  # the base's
+    head_spec: BuildSpec
+    packages: frozenset[str] | None
+
+
+def _build_together(
+    job: _Job, packages: frozenset[str], linemap: LineMap, notes: list[str]
+) -> tuple[Analysis, Analysis] | None:
+    """Both revisions from one go command per module; None when they must be built apart."""
+    work, revs, spec, head_spec, _ = job
+    changed = [p for f in linemap.files for p in (f.old_path, f.new_path) if p]
+    with tempfile.TemporaryDirectory(prefix="escape-guard-") as scratch:
+        trees = []
+        for label, sha in (("base", revs.merge_base), ("head", revs.head.sha)):
+            os.mkdir(os.path.join(scratch, label))
+            trees.append(overlay_tree(work, sha, os.path.join(scratch, label)))
+        base, head = trees
+        if isinstance(base, str) or isinstance(head, str):
+            return None  # a revision needs a worktree
+        arranged = arrange(
+            base, head, patterns=spec.patterns, packages=packages, changed=changed, scratch=scratch
+        )
+        if isinstance(arranged, str):
+            return None
+        copies, modules = arranged.copies, arranged.modules
+        builds = Builds()
+        base_records: list[tuple[Step, EscapeRecord]] = []
+        head_records: list[tuple[Step, EscapeRecord]] = []
+        try:
+            for step in arranged.steps:
+                cmd = go_command(
+                    spec,
+                    step.patterns,
+                    modules=[m.path for m in modules],
+                    overlay=arranged.overlay,
+                    explained=arranged.explained if head_spec.explain else (),
+                )
+                explain = kept_explanations(head_spec, head, step, modules, copies.original)
+                label = "base and head revisions"
+                for record in run_build(
+                    cmd, base, step, spec, builds=builds, explain=explain, label=label
+                ):
+                    if copies.is_head(record):
+                        head_records.append((step, copies.head_record(record)))
+                    else:
+                        base_records.append((step, record))
+        except BuildError:
+            # Built apart, the failing revision is named; should both build, say so.
+            notes.append("the revisions could not be built by one go command: built apart")
+            return None
+        except BaseException:
+            builds.stop()
+            raise
+        return (
+            _normalized(base, RevisionBuild(tuple(base_records), modules)),
+            _normalized(head, RevisionBuild(tuple(head_records), modules)),
+        )
+
+
+def _build_apart(job: _Job, notes: list[str]) -> tuple[Analysis, Analysis]:
+    """Both revisions, each by its own go commands, with their compilations overlapping.
 
     The base is built first, compiling the dependencies both revisions share; the head
     starts once the base has started compiling the packages themselves (at once when
     they import only the standard library), so it finds those dependencies in the cache
-    and its go command loads while the base compiles. Only the head needs -m=2:
-    explanations are for findings, which are head records.
+    and its go command loads while the base compiles.
     """
-    head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
+    work, revs, spec, head_spec, packages = job
     base_label = f"base revision {revs.merge_base[:12]}"
     head_label = f"head revision {revs.head.sha[:12]}"
     builds = Builds()
@@ -253,16 +341,15 @@ def _build_both(
 
     base = _Task(lambda: build(revs.merge_base, base_label, spec, head=False))
     head = _Task(lambda: build(revs.head.sha, head_label, head_spec, head=True))
-    version = _Task(lambda: go_version(spec.env, cwd=work.git.root))
     try:
-        return version.result(), base.result(), head.result()
+        return base.result(), head.result()
     except BaseException:
         # Ctrl-C or a failed build: stop the other build instead of waiting for it.
         builds.stop()
         base_compiling.set()
         raise
     finally:
-        for task in (base, head, version):  # their worktrees are removed before we return
+        for task in (base, head):  # their worktrees are removed before we return
             task.join()
 
 

@@ -1,0 +1,293 @@
+"""Both revisions built by one go command: the head's packages beside the base's.
+
+A go command pays for a lot before it compiles anything (the toolchain's start, loading
+the packages, hashing the standard library's sources for its cache keys), and two of them
+compile the revisions' changed packages one after the other. When the revisions differ in
+Go files only, one go command builds both:
+
+- the working tree shows the base, through the base's -overlay, as for a base build;
+- each head package that has to be compiled at the head is added through the same overlay
+  as a copy of itself under the ``_escape_guard_head`` directory of its module (the go
+  command skips directories starting with ``_`` in ``./...`` patterns, and none of the
+  repository's packages can import it by accident);
+- the copies import each other's copies: every package on an import path from a changed
+  package to another one is copied, so that no head package sees a base one of them;
+- the go command compiles the dependencies both share once, and the two revisions'
+  packages side by side.
+
+The head's records are printed under the copies' paths; ``HeadCopies.original`` maps them
+back, so they are what a head build of its own prints. Anything this does not cover (the
+revisions' modules differ, cgo, ``//go:embed``, assembly, an import that cannot be
+rewritten, a failed build) has both revisions built apart instead (``pipeline``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from escape_guard.checkout import FOREIGN_SOURCES, Tree
+from escape_guard.diffmap import package_dirs
+from escape_guard.goimports import import_specs
+from escape_guard.model import EscapeRecord
+from escape_guard.modules import Module, Step, find_modules, go_sources, imports, plan, read_source
+
+SHADOW = "_escape_guard_head"
+_BUILD_FILES = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum"})
+# Scanning imports to find the packages between changed ones reads their files: past this
+# many packages, building apart is the cheaper way.
+_MAX_SCANNED = 400
+
+
+class HeadCopies(NamedTuple):
+    """Where the head's copies are: per module, the import path prefix they print under."""
+
+    prefixes: Mapping[str, str]  # "example.com/m/_escape_guard_head" -> "example.com/m"
+
+    def is_head(self, record: EscapeRecord) -> bool:
+        """Whether a record was printed for a copy.
+
+        The "# package" header above it says, even for a position in a package that is not
+        copied (a generic function of it instantiated in a copy); its path when there is none.
+        """
+        printed_for = record.package or record.path
+        return any(
+            printed_for == copy or printed_for.startswith(copy + "/") for copy in self.prefixes
+        )
+
+    def original(self, text: str) -> str:
+        """A printed path, or a line holding some, as a build of the head alone prints it."""
+        for copy, module in self.prefixes.items():
+            text = text.replace(copy + "/", module + "/")
+        return text
+
+    def head_record(self, record: EscapeRecord) -> EscapeRecord:
+        return record._replace(
+            path=self.original(record.path),
+            package=self.prefixes.get(record.package) or self.original(record.package),
+            explanation=tuple(self.original(line) for line in record.explanation),
+        )
+
+
+class _Apart(Exception):
+    """Why the revisions must be built apart."""
+
+
+class Arrangement(NamedTuple):
+    steps: tuple[Step, ...]  # one go command per module: the base's packages, then the copies
+    overlay: str  # the -overlay file: the base's replacements and the head's copies
+    modules: tuple[Module, ...]
+    copies: HeadCopies
+    explained: tuple[str, ...]  # import paths of the copies of the head's requested packages
+
+
+def arrange(
+    base: Tree,
+    head: Tree,
+    *,
+    patterns: Sequence[str],
+    packages: Collection[str],
+    changed: Iterable[str],
+    scratch: str,
+) -> Arrangement | str:
+    """One go command per module for both revisions, or why the revisions need two.
+
+    ``base`` and ``head`` are both in place (the working tree, each with its overlay);
+    ``packages`` are the directories to build; ``changed`` every path the diff touches,
+    either side. The copies' files are written under ``scratch``.
+    """
+    try:
+        return _arrange(
+            base, head, patterns=patterns, packages=packages, changed=list(changed), scratch=scratch
+        )
+    except _Apart as why:
+        return str(why)
+
+
+def _arrange(
+    base: Tree,
+    head: Tree,
+    *,
+    patterns: Sequence[str],
+    packages: Collection[str],
+    changed: Sequence[str],
+    scratch: str,
+) -> Arrangement:
+    for path in changed:
+        if posixpath.basename(path) in _BUILD_FILES:
+            raise _Apart(f"{path} differs")
+        if "vendor" in path.split("/")[:-1]:
+            raise _Apart(f"{path} differs, in vendored code")
+    modules = find_modules(base)
+    if find_modules(head) != modules:
+        raise _Apart("the revisions' modules differ")
+    changed_dirs = package_dirs(changed)
+    base_steps = {s.module: s for s in plan(base, modules, patterns, packages=packages)}
+    head_steps = {s.module: s for s in plan(head, modules, patterns, packages=packages)}
+    entries = {os.path.join(base.root, p): c or "" for p, c in base.replaced.items()}
+    steps: list[Step] = []
+    prefixes: dict[str, str] = {}
+    explained: list[str] = []
+    for module in modules:
+        base_step, head_step = base_steps.get(module), head_steps.get(module)
+        locals_ = list(base_step.patterns) if base_step else []
+        if head_step:
+            if os.path.lexists(os.path.join(base.root, module.dir, SHADOW)):
+                raise _Apart(f"{posixpath.join(module.dir, SHADOW)} exists")
+            copies = _copied(head, module, modules, head_step, changed_dirs)
+            entries.update(_write_copies(head, module, copies, scratch))
+            copy_path = f"{module.path}/{SHADOW}"
+            prefixes[copy_path] = module.path
+            for local in head_step.patterns:
+                rel = local.removeprefix(".").strip("/")
+                locals_.append(f"./{posixpath.join(SHADOW, rel)}".rstrip("/"))
+                explained.append(f"{copy_path}/{rel}".rstrip("/"))
+        if locals_:
+            steps.append(Step(module, tuple(locals_)))
+    overlay = os.path.join(scratch, "together.json")
+    with open(overlay, "w", encoding="utf-8") as fh:
+        json.dump({"Replace": dict(sorted(entries.items()))}, fh, indent=0)
+    return Arrangement(
+        tuple(steps), overlay, tuple(modules), HeadCopies(prefixes), tuple(explained)
+    )
+
+
+def _dir_of(module: Module, local: str) -> str:
+    rel = local.removeprefix(".").strip("/")
+    return "/".join(p for p in (module.dir, rel) if p)
+
+
+def _copied(
+    head: Tree,
+    module: Module,
+    modules: Sequence[Module],
+    step: Step,
+    changed_dirs: Collection[str],
+) -> set[str]:
+    """The module's directories whose head packages are copied, or why none can be.
+
+    The requested packages, and every package of the module on an import path from one of
+    them to a changed package: a copy must not import the base version of a changed one.
+    """
+    targets = {_dir_of(module, local) for local in step.patterns}
+    mine = {d for d in changed_dirs if _owner(d, modules) == module}
+    others = {d for d in changed_dirs if _owner(d, modules) not in (module, None)}
+    if len(mine) <= 1 and not others:
+        return targets  # no changed package for a copy to reach but itself
+    graph: dict[str, set[str]] = {}
+    todo = sorted(targets)
+    while todo:
+        directory = todo.pop()
+        if directory in graph:
+            continue
+        if len(graph) == _MAX_SCANNED:
+            raise _Apart(f"more than {_MAX_SCANNED} packages lie between the changed ones")
+        found = imports(head, directory)
+        if found is None:
+            raise _Apart(f"the imports of {directory or 'the root package'} could not be read")
+        deps: set[str] = set()
+        for path in found:
+            owner = _owner_of_import(path, modules)
+            if owner is None:
+                continue
+            if owner != module:
+                if any(_owner(d, modules) == owner for d in others):
+                    raise _Apart(f"{directory} imports {path}, of another module with changes")
+                continue
+            dep = _import_dir(owner, path)
+            deps.add(dep)
+            todo.append(dep)
+        graph[directory] = deps
+    reaches: dict[str, bool] = {}
+
+    def reaches_changed(directory: str) -> bool:
+        if directory not in reaches:
+            reaches[directory] = directory in mine or any(
+                reaches_changed(d) for d in graph.get(directory, ())
+            )
+        return reaches[directory]
+
+    return targets | {d for d in graph if reaches_changed(d)}
+
+
+def _write_copies(
+    head: Tree, module: Module, copies: Iterable[str], scratch: str
+) -> dict[str, str]:
+    """Overlay entries for the head's copies of ``copies``, their imports rewritten."""
+    rewrite = {_import_path(module, d): _import_path(module, d, copy=True) for d in sorted(copies)}
+    entries: dict[str, str] = {}
+    for directory in sorted(copies):
+        names = head.names(directory)
+        foreign = next((n for n in names if posixpath.splitext(n)[1] in FOREIGN_SOURCES), None)
+        if foreign:
+            raise _Apart(f"{posixpath.join(directory, foreign)} is not Go")
+        rel = directory[len(module.dir) :].lstrip("/")
+        target = os.path.join(head.root, module.dir, SHADOW, rel)
+        for name in go_sources(head, directory):
+            path = posixpath.join(directory, name)
+            text = read_source(head, directory, name)
+            copy = None if text is None else _rewritten(path, text, rewrite)
+            if copy is None:  # nothing to rewrite: the copy reads the head's own file
+                source = head.file(path)
+                if source is not None:
+                    entries[os.path.join(target, name)] = source
+                continue
+            written = os.path.join(scratch, SHADOW, module.dir, rel, name)
+            os.makedirs(os.path.dirname(written), exist_ok=True)
+            with open(written, "w", encoding="utf-8") as fh:
+                fh.write(copy)
+            entries[os.path.join(target, name)] = written
+    return entries
+
+
+def _rewritten(path: str, text: str, rewrite: Mapping[str, str]) -> str | None:
+    """The file with its imports of copied packages pointing at the copies; None: it has none."""
+    if "//go:embed" in text:
+        raise _Apart(f"{path} embeds files")
+    specs = import_specs(text)
+    if specs is None:
+        raise _Apart(f"the imports of {path} could not be read")
+    if any(spec.path == "C" for spec in specs):
+        raise _Apart(f"{path} uses cgo")
+    hits = [spec for spec in specs if spec.path in rewrite]
+    if not hits:
+        return None
+    out: list[str] = []
+    last = 0
+    for spec in hits:
+        out += [text[last : spec.start], f'"{rewrite[spec.path]}"']
+        last = spec.end
+    out.append(text[last:])
+    copy = "".join(out)
+    for old in rewrite:  # anything left would reach a base package: refuse, never guess
+        if f'"{old}"' in copy or f"`{old}`" in copy:
+            raise _Apart(f"{path} names {old} outside its imports")
+    return copy
+
+
+def _import_path(module: Module, directory: str, *, copy: bool = False) -> str:
+    rel = directory[len(module.dir) :].lstrip("/")
+    parts = [module.path, SHADOW if copy else "", rel]
+    return "/".join(p for p in parts if p)
+
+
+def _import_dir(module: Module, path: str) -> str:
+    rel = path[len(module.path) :].lstrip("/")
+    return "/".join(p for p in (module.dir, rel) if p)
+
+
+def _owner_of_import(path: str, modules: Sequence[Module]) -> Module | None:
+    owners = [m for m in modules if path == m.path or path.startswith(m.path + "/")]
+    return max(owners, key=lambda m: len(m.path), default=None)
+
+
+def _owner(directory: str, modules: Sequence[Module]) -> Module | None:
+    owners = [m for m in modules if _is_under(directory, m.dir)]
+    return max(owners, key=lambda m: len(m.dir), default=None)
+
+
+def _is_under(path: str, parent: str) -> bool:
+    return parent in ("", path) or path.startswith(parent + "/")

@@ -1,0 +1,273 @@
+"""Both revisions built by one go command: the head's packages as copies beside the base's."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from escape_guard import pipeline
+from escape_guard.goimports import import_specs
+from escape_guard.model import EscapeRecord, Kind, Report
+from escape_guard.pipeline import DiffOptions, run_diff
+from escape_guard.render.json import render as render_json
+from escape_guard.together import SHADOW, Arrangement, HeadCopies
+from tests.conftest import Repo
+
+GO_MOD = "module example.com/m\n\ngo 1.21\n"
+
+
+# --- the import lexer --------------------------------------------------------------------------
+
+
+def test_imports_are_read_past_comments_that_look_like_code() -> None:
+    source = (
+        '// Package p.\n//go:build linux\n\n/* a block\n   import "nope" */\npackage p\n\n'
+        'import "fmt"\n'
+        "import (\n"
+        '\t"os" // see os.Open(name)\n'
+        '\tstr "strings" /* ) */\n'
+        '\t. "math"\n'
+        '\t_ "embed"; "errors"\n'
+        "\t`raw/path`\n"
+        ")\n\n"
+        'var x = "example.com/not/an/import"\n'
+        'import "after/a/declaration"\n'
+    )
+    specs = import_specs(source)
+    assert specs is not None
+    assert [s.path for s in specs] == [
+        "fmt",
+        "os",
+        "strings",
+        "math",
+        "embed",
+        "errors",
+        "raw/path",
+    ]
+    for spec in specs:  # offsets take in the quotes
+        assert source[spec.start] in '"`' and source[spec.end - 1] == source[spec.start]
+        assert source[spec.start + 1 : spec.end - 1] == spec.path
+
+
+def test_a_cgo_preamble_is_a_comment() -> None:
+    source = 'package p\n\n/*\n#include "x.h"\n*/\nimport "C"\n\nimport "fmt"\n'
+    assert [s.path for s in import_specs(source) or []] == ["C", "fmt"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "",  # no package clause
+        'package p\n\nimport (\n\t"fmt"\n',  # unclosed
+        'package p\n\nimport "f\\x6dt"\n',  # an escape in a path
+        "package p\n\n/* unclosed comment\n",
+        "package p\n\nimport fmt\n",  # no path
+    ],
+)
+def test_headers_it_cannot_read_are_said_so(source: str) -> None:
+    assert import_specs(source) is None
+
+
+def test_a_file_without_imports() -> None:
+    assert import_specs("package p\n\nfunc F() {}\n") == []
+
+
+# --- mapping the copies back -------------------------------------------------------------------
+
+
+def test_records_of_the_copies_read_as_the_head_prints_them() -> None:
+    copies = HeadCopies({f"example.com/m/{SHADOW}": "example.com/m"})
+    record = EscapeRecord(
+        path=f"example.com/m/{SHADOW}/a/a.go",
+        line=6,
+        column=2,
+        kind=Kind.MOVED,
+        expression="x",
+        message="moved to heap: x",
+        package=f"example.com/m/{SHADOW}/a",
+        explanation=(f"  from &x (address-of) at example.com/m/{SHADOW}/a/a.go:7:9",),
+    )
+    assert copies.is_head(record)
+    head = copies.head_record(record)
+    assert head.path == "example.com/m/a/a.go" and head.package == "example.com/m/a"
+    assert head.explanation == ("  from &x (address-of) at example.com/m/a/a.go:7:9",)
+    root = record._replace(path=f"example.com/m/{SHADOW}/m.go", package=f"example.com/m/{SHADOW}")
+    assert copies.head_record(root).package == "example.com/m"
+    assert not copies.is_head(record._replace(package="example.com/m/a"))
+    # The header decides: a generic function of an uncopied package, instantiated in a copy.
+    assert copies.is_head(record._replace(path="example.com/m/c/c.go"))
+    assert copies.is_head(record._replace(package=""))  # no header: the path
+    assert not copies.is_head(record._replace(package="", path="example.com/m/a/a.go"))
+
+
+# --- one go command against two ----------------------------------------------------------------
+
+
+class Spy:
+    """Records what ``arrange`` decided in each run."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.arranged: list[Arrangement | str] = []
+        real = pipeline.arrange
+
+        def spy(*args: Any, **kwargs: Any) -> Arrangement | str:
+            result = real(*args, **kwargs)
+            self.arranged.append(result)
+            return result
+
+        monkeypatch.setattr(pipeline, "arrange", spy)
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Spy]:
+    yield Spy(monkeypatch)
+
+
+def compare_ways(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, *, head: str = "feature", explain: bool = True
+) -> tuple[Report, Report]:
+    """The report built by one go command, and the one built apart; the same but timings."""
+    options = DiffOptions(
+        repo=str(repo.path), base="main", head=head, env=repo.env, explain=explain
+    )
+    together = run_diff(options)
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "_build_together", lambda *_args: None)
+        apart = run_diff(options)
+    assert render_json(together._replace(timings=())) == render_json(apart._replace(timings=()))
+    return together, apart
+
+
+LIB_B = "package b\n\nvar Sink any\n\n// Keep keeps v.\nfunc Keep(v *int) {\n\tSink = v\n}\n"
+LIB_C = (
+    'package c\n\nimport "example.com/m/b" // b.Keep(x) keeps\n\n'
+    "// Pass passes v on.\nfunc Pass(v *int) {\n\tb.Keep(v)\n}\n"
+)
+LIB_A = (
+    'package a\n\nimport (\n\t"fmt" // fmt.Println(b) )\n\t"example.com/m/c"\n)\n\n'
+    "// F escapes.\nfunc F() {\n\tx := 1\n\tc.Pass(&x)\n\tfmt.Println(x)\n}\n"
+)
+
+
+def on_feature(repo: Repo) -> None:
+    """main: a → c → b; the branch feature checked out, for the test's commit."""
+    repo.commit({"go.mod": GO_MOD, "a/a.go": LIB_A, "b/b.go": LIB_B, "c/c.go": LIB_C})
+    repo.git("switch", "--quiet", "-c", "feature")
+
+
+@pytest.mark.go
+def test_packages_between_changed_ones_are_built_at_the_head(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spy: Spy
+) -> None:
+    """a → c → b, with a and b changed: a's copy must see the head's b, through c's copy."""
+    on_feature(repo)
+    repo.commit(
+        {
+            # b no longer keeps its argument: x in a no longer escapes, at the head only.
+            "b/b.go": LIB_B.replace("Sink = v", "Sink = *v"),
+            "a/a.go": LIB_A.replace("x := 1", "x := 2\n\ty := new(int)\n\tSink = y"),
+            "a/sink.go": "package a\n\n// Sink keeps.\nvar Sink any\n",
+        }
+    )
+    together, _ = compare_ways(repo, monkeypatch)
+    arranged = spy.arranged[0]
+    assert isinstance(arranged, Arrangement), arranged
+    (step,) = arranged.steps
+    assert set(step.patterns) == {"./a", "./b", f"./{SHADOW}/a", f"./{SHADOW}/b"}
+    assert arranged.explained == (f"example.com/m/{SHADOW}/a", f"example.com/m/{SHADOW}/b")
+    new = {(f.record.path, f.record.message) for f in together.findings if f.status == "new"}
+    assert ("a/a.go", "new(int) escapes to heap") in new
+    fixed = {(f.record.path, f.record.message) for f in together.findings if f.status == "fixed"}
+    assert ("a/a.go", "moved to heap: x") in fixed  # seen only if a's copy uses c's copy
+
+
+@pytest.mark.go
+def test_one_changed_package_needs_no_import_scan(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spy: Spy
+) -> None:
+    on_feature(repo)
+    repo.commit({"a/a.go": LIB_A.replace("x := 1", "x := 2")})
+    compare_ways(repo, monkeypatch)
+    arranged = spy.arranged[0]
+    assert isinstance(arranged, Arrangement)
+    assert arranged.steps[0].patterns == ("./a", f"./{SHADOW}/a")
+
+
+@pytest.mark.go
+def test_the_working_tree_at_the_head_and_nested_modules(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spy: Spy
+) -> None:
+    tools_mod = "module example.com/tools\n\ngo 1.21\n"
+    repo.commit({"go.mod": GO_MOD, "b/b.go": LIB_B, "tools/go.mod": tools_mod})
+    repo.commit({"tools/t.go": "package tools\n\nfunc T() any {\n\tv := 1\n\treturn &v\n}\n"})
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit(
+        {
+            "b/b.go": LIB_B + "\n// Two keeps.\nfunc Two(v *int) {\n\tSink = v\n}\n",
+            "tools/t.go": "package tools\n\nfunc T() any {\n\tv := 2\n\treturn &v\n}\n",
+            "main.go": "package main\n\nfunc main() {\n\tp := new(int)\n\tprintln(p)\n}\n",
+        }
+    )
+    together, _ = compare_ways(repo, monkeypatch, head="HEAD")
+    arranged = spy.arranged[0]
+    assert isinstance(arranged, Arrangement)
+    assert {s.module.dir: s.patterns for s in arranged.steps} == {
+        "": ("./b", f"./{SHADOW}", f"./{SHADOW}/b"),
+        "tools": (".", f"./{SHADOW}"),
+    }
+    assert together.notes == ()
+
+
+CGO = (
+    'package a\n\n/*\nint one() { return 1; }\n*/\nimport "C"\n\n'
+    "// One calls C.\nfunc One() int {\n\treturn int(C.one())\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"go.mod": GO_MOD + "\n// edited\n"}, "go.mod differs"),
+        ({"a/embed.go": 'package a\n\nimport _ "embed"\n\n//go:embed data.txt\nvar data string\n',
+          "a/data.txt": "x\n"}, "a/embed.go embeds files"),
+        ({"a/literal.go": 'package a\n\nimport "example.com/m/b"\n\nvar _ = b.Keep\n\n'
+          'const name = "example.com/m/b"\n',
+          "b/b.go": LIB_B + "\n// More.\nfunc More() {}\n"},
+         "a/literal.go names example.com/m/b outside its imports"),
+    ],
+)  # fmt: skip
+@pytest.mark.go
+def test_what_one_command_cannot_build_is_built_apart(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spy: Spy, change: dict[str, str], why: str
+) -> None:
+    on_feature(repo)
+    repo.commit({"a/a.go": LIB_A.replace("x := 1", "x := 3"), **change})
+    together, _ = compare_ways(repo, monkeypatch)
+    assert spy.arranged == [why]
+    assert together.findings  # built, apart
+
+
+@pytest.mark.go
+@pytest.mark.skipif(os.environ.get("CGO_ENABLED") == "0", reason="cgo is disabled here")
+def test_cgo_packages_are_built_apart(repo: Repo, spy: Spy) -> None:
+    repo.commit({"go.mod": GO_MOD, "a/a.go": CGO})
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit({"a/a.go": CGO.replace("return 1", "return 2")})
+    options = DiffOptions(repo=str(repo.path), base="main", head="feature", env=repo.env)
+    with contextlib.suppress(Exception):  # whether cgo builds here is not the point
+        run_diff(options)
+    assert spy.arranged == ["a/a.go uses cgo"]
+
+
+@pytest.mark.go
+def test_a_failing_build_is_retried_apart_to_name_the_revision(repo: Repo, spy: Spy) -> None:
+    on_feature(repo)
+    repo.commit({"a/a.go": LIB_A.replace("x := 1", "x := undefined")})
+    options = DiffOptions(repo=str(repo.path), base="main", head="feature", env=repo.env)
+    with pytest.raises(pipeline.BuildError, match=r"the head revision \w+ does not build"):
+        run_diff(options)
+    assert isinstance(spy.arranged[0], Arrangement)
