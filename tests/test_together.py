@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,11 +114,15 @@ class Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.arranged: list[Arrangement | str] = []
+        self.overlays: list[dict[str, str]] = []  # each arrangement's, read before it goes
         real = pipeline.arrange
 
         def spy(*args: Any, **kwargs: Any) -> Arrangement | str:
             result = real(*args, **kwargs)
             self.arranged.append(result)
+            if isinstance(result, Arrangement):
+                overlay = Path(result.overlay).read_text(encoding="utf-8")
+                self.overlays.append(json.loads(overlay)["Replace"])
             return result
 
         monkeypatch.setattr(pipeline, "arrange", spy)
@@ -219,6 +225,34 @@ def test_the_working_tree_at_the_head_and_nested_modules(
         "": ("./b", f"./{SHADOW}", f"./{SHADOW}/b"),
         "tools": (".", f"./{SHADOW}"),
     }
+    assert together.notes == ()
+
+
+@pytest.mark.go
+def test_internal_packages_a_copy_could_not_import_are_copied_too(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spy: Spy
+) -> None:
+    helper = "package x\n\n// Ptr allocates.\nfunc Ptr() *int {\n\treturn new(int)\n}\n"
+    user = 'package a\n\nimport "example.com/m/a/internal/x"\n\nvar P = x.Ptr()\n'
+    shared = 'package a\n\nimport "example.com/m/internal/y"\n\nvar Q = y.Q\n'
+    repo.commit(
+        {
+            "go.mod": GO_MOD,
+            "a/a.go": user,
+            "a/shared.go": shared,
+            "a/internal/x/x.go": helper,
+            "internal/y/y.go": "package y\n\n// Q is shared.\nvar Q = 1\n",
+        }
+    )
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit({"a/a.go": user + "\nvar R = x.Ptr()\n"})
+    together, _ = compare_ways(repo, monkeypatch)
+    arranged = spy.arranged[0]
+    assert isinstance(arranged, Arrangement)
+    overlaid = {os.path.relpath(os.path.dirname(p), repo.path) for p in spy.overlays[0]}
+    copied = {d for d in overlaid if d.startswith(SHADOW)}
+    # a/internal/x is only visible from a/...; internal/y from the whole module.
+    assert copied == {f"{SHADOW}/a", f"{SHADOW}/a/internal/x"}
     assert together.notes == ()
 
 

@@ -167,50 +167,91 @@ def _copied(
     step: Step,
     changed_dirs: Collection[str],
 ) -> set[str]:
-    """The module's directories whose head packages are copied, or why none can be.
+    """The module's directories whose head packages are copied.
 
-    The requested packages, and every package of the module on an import path from one of
-    them to a changed package: a copy must not import the base version of a changed one.
+    The requested packages; every package of the module on an import path from one of
+    them to a changed package (a copy must not import the base version of a changed one);
+    and the internal packages a copy imports but, from its new place, may not.
     """
     targets = {_dir_of(module, local) for local in step.patterns}
     mine = {d for d in changed_dirs if _owner(d, modules) == module}
     others = {d for d in changed_dirs if _owner(d, modules) not in (module, None)}
-    if len(mine) <= 1 and not others:
-        return targets  # no changed package for a copy to reach but itself
-    graph: dict[str, set[str]] = {}
-    todo = sorted(targets)
+    graph = _ImportGraph(head, module, modules, others)
+    copies = set(targets)
+    if len(mine) > 1 or others:  # a copy may reach a changed package other than itself
+        reachable = graph.reachable(targets)
+        reaches: dict[str, bool] = {}
+
+        def reaches_changed(directory: str) -> bool:
+            if directory not in reaches:
+                reaches[directory] = directory in mine or any(
+                    reaches_changed(d) for d in graph.deps(directory)
+                )
+            return reaches[directory]
+
+        copies |= {d for d in reachable if reaches_changed(d)}
+    todo = sorted(copies)
     while todo:
-        directory = todo.pop()
-        if directory in graph:
-            continue
-        if len(graph) == _MAX_SCANNED:
-            raise _Apart(f"more than {_MAX_SCANNED} packages lie between the changed ones")
-        found = imports(head, directory)
+        copy = _import_path(module, todo.pop(), copy=True)
+        for dep in graph.deps(_dir_from_copy(module, copy)):
+            if dep not in copies and not _visible(copy, _import_path(module, dep)):
+                copies.add(dep)
+                todo.append(dep)
+    return copies
+
+
+class _ImportGraph:
+    """The imports among one module's packages at the head, scanned as they are asked for."""
+
+    def __init__(
+        self, head: Tree, module: Module, modules: Sequence[Module], others: Collection[str]
+    ) -> None:
+        self._head, self._module, self._modules, self._others = head, module, modules, others
+        self._deps: dict[str, frozenset[str]] = {}
+
+    def deps(self, directory: str) -> frozenset[str]:
+        """The module's packages that the one in ``directory`` imports."""
+        if directory not in self._deps:
+            if len(self._deps) == _MAX_SCANNED:
+                raise _Apart(f"more than {_MAX_SCANNED} packages lie between the changed ones")
+            self._deps[directory] = self._scan(directory)
+        return self._deps[directory]
+
+    def reachable(self, roots: Iterable[str]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(roots)
+        while todo:
+            directory = todo.pop()
+            if directory not in seen:
+                seen.add(directory)
+                todo.extend(self.deps(directory))
+        return seen
+
+    def _scan(self, directory: str) -> frozenset[str]:
+        found = imports(self._head, directory)
         if found is None:
             raise _Apart(f"the imports of {directory or 'the root package'} could not be read")
         deps: set[str] = set()
         for path in found:
-            owner = _owner_of_import(path, modules)
-            if owner is None:
-                continue
-            if owner != module:
-                if any(_owner(d, modules) == owner for d in others):
-                    raise _Apart(f"{directory} imports {path}, of another module with changes")
-                continue
-            dep = _import_dir(owner, path)
-            deps.add(dep)
-            todo.append(dep)
-        graph[directory] = deps
-    reaches: dict[str, bool] = {}
+            owner = _owner_of_import(path, self._modules)
+            if owner == self._module:
+                deps.add(_import_dir(owner, path))
+            elif owner is not None and any(_owner(d, self._modules) == owner for d in self._others):
+                raise _Apart(f"{directory} imports {path}, of another module with changes")
+        return frozenset(deps)
 
-    def reaches_changed(directory: str) -> bool:
-        if directory not in reaches:
-            reaches[directory] = directory in mine or any(
-                reaches_changed(d) for d in graph.get(directory, ())
-            )
-        return reaches[directory]
 
-    return targets | {d for d in graph if reaches_changed(d)}
+def _visible(importer: str, path: str) -> bool:
+    """Whether Go lets package ``importer`` import ``path`` (the rule on ``internal``)."""
+    parts = path.split("/")
+    if "internal" not in parts:
+        return True
+    parent = "/".join(parts[: len(parts) - 1 - parts[::-1].index("internal")])
+    return importer == parent or importer.startswith(parent + "/")
+
+
+def _dir_from_copy(module: Module, copy: str) -> str:
+    return _import_dir(module, module.path + copy[len(f"{module.path}/{SHADOW}") :])
 
 
 def _write_copies(
