@@ -114,22 +114,33 @@ class WorkingTree:
 
 
 @contextlib.contextmanager
-def checkout(work: WorkingTree, sha: str, *, label: str) -> Iterator[Tree]:
-    """The revision ``sha`` as a Tree; its temporary files are removed afterwards."""
-    scratch = tempfile.mkdtemp(prefix=f"escape-guard-{label}-")
+def checkout(
+    work: WorkingTree, sha: str, *, label: str, seen: Tree | str | None = None
+) -> Iterator[Tree]:
+    """The revision ``sha`` as a Tree; its temporary files are removed afterwards.
+
+    ``seen``: what ``in_place`` said already (its files are the caller's to remove).
+    """
+    scratch = None
     try:
-        seen = (
-            overlay_tree(work, sha, scratch)
-            if work.usable
-            else "the working tree is a sparse checkout"
-        )
+        if seen is None:
+            scratch = tempfile.mkdtemp(prefix=f"escape-guard-{label}-")
+            seen = in_place(work, sha, scratch)
         if isinstance(seen, Tree):
             yield seen
         else:
             with work.git.worktree(sha, label=label) as path:
                 yield Tree(path, why=seen)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def in_place(work: WorkingTree, sha: str, scratch: str) -> Tree | str:
+    """The revision seen in the working tree (its files written under ``scratch``), or why not."""
+    if not work.usable:
+        return "the working tree is a sparse checkout"
+    return overlay_tree(work, sha, scratch)
 
 
 def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | str:

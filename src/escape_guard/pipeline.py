@@ -22,7 +22,7 @@ from escape_guard.build import (
     run_build,
     step_resolver,
 )
-from escape_guard.checkout import Tree, WorkingTree, checkout, overlay_tree
+from escape_guard.checkout import Tree, WorkingTree, checkout, in_place
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -158,18 +158,43 @@ def run_diff(
     ``git``: the repository of ``options.repo`` when the caller has found it already.
     """
     found = git or Git.discover(options.repo, env=options.env)
-    # What the working tree holds does not depend on the revisions: look meanwhile.
-    work = _Task(lambda: WorkingTree.inspect(found))
-    try:
-        return _run_diff(options, found, work, Timer(progress))
-    finally:
-        work.join()
+    with tempfile.TemporaryDirectory(prefix="escape-guard-") as scratch:
+        ahead = _Ahead(found, scratch)
+        try:
+            return _run_diff(options, found, ahead, Timer(progress))
+        finally:
+            ahead.join()
 
 
-def _run_diff(options: DiffOptions, git: Git, work: _Task[WorkingTree], timer: Timer) -> Report:
+class _Ahead:
+    """What threads work out while the main one reads the revisions and their diff."""
+
+    def __init__(self, git: Git, scratch: str) -> None:
+        self.scratch = scratch  # removed when the comparison is done
+        self.work = _Task(lambda: WorkingTree.inspect(git))
+        self._trees: dict[str, _Task[Tree | str]] = {}
+
+    def see(self, label: str, sha: str) -> None:
+        """Start seeing revision ``sha`` in place (see ``checkout.in_place``)."""
+        directory = os.path.join(self.scratch, label)
+        os.mkdir(directory)
+        self._trees[label] = _Task(lambda: in_place(self.work.result(), sha, directory))
+
+    def seen(self, label: str) -> Tree | str:
+        return self._trees[label].result()
+
+    def join(self) -> None:
+        self.work.join()
+        for task in self._trees.values():
+            task.join()
+
+
+def _run_diff(options: DiffOptions, git: Git, ahead: _Ahead, timer: Timer) -> Report:
     config = options.config
     with timer.phase("resolve revisions"):
         revs = resolve_revisions(git, options.base, options.head)
+        ahead.see("base", revs.merge_base)
+        ahead.see("head", revs.head.sha)
         linemap = parse_diff(git.diff(revs.merge_base, revs.head.sha))
     notes = list(revs.notes)
     report = Report(
@@ -185,7 +210,7 @@ def _run_diff(options: DiffOptions, git: Git, work: _Task[WorkingTree], timer: T
     spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
     with timer.phase("build"):
         version, base, head = _build_both(
-            work.result(),
+            ahead,
             revs,
             spec,
             linemap,
@@ -224,7 +249,7 @@ def _packages(
 
 
 def _build_both(
-    work: WorkingTree,
+    ahead: _Ahead,
     revs: Revisions,
     spec: BuildSpec,
     linemap: LineMap,
@@ -239,13 +264,14 @@ def _build_both(
     the head needs -m=2: explanations are for findings, which are head records.
     """
     head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
+    work = ahead.work.result()
     job = _Job(work, revs, spec, head_spec, packages)
     version = _Task(lambda: go_version(spec.env, cwd=work.git.root))
     try:
         built = None
         if packages is not None and work.usable:
-            built = _build_together(job, packages, linemap, notes)
-        base, head = built or _build_apart(job, notes)
+            built = _build_together(job, ahead, packages, linemap, notes)
+        base, head = built or _build_apart(job, ahead, notes)
         return version.result(), base, head
     finally:
         version.join()
@@ -262,60 +288,57 @@ class _Job(NamedTuple):
 
 
 def _build_together(
-    job: _Job, packages: frozenset[str], linemap: LineMap, notes: list[str]
+    job: _Job, ahead: _Ahead, packages: frozenset[str], linemap: LineMap, notes: list[str]
 ) -> tuple[Analysis, Analysis] | None:
     """Both revisions from one go command per module; None when they must be built apart."""
-    work, revs, spec, head_spec, _ = job
+    _, _, spec, head_spec, _ = job
     changed = [p for f in linemap.files for p in (f.old_path, f.new_path) if p]
-    with tempfile.TemporaryDirectory(prefix="escape-guard-") as scratch:
-        trees = []
-        for label, sha in (("base", revs.merge_base), ("head", revs.head.sha)):
-            os.mkdir(os.path.join(scratch, label))
-            trees.append(overlay_tree(work, sha, os.path.join(scratch, label)))
-        base, head = trees
-        if isinstance(base, str) or isinstance(head, str):
-            return None  # a revision needs a worktree
-        arranged = arrange(
-            base, head, patterns=spec.patterns, packages=packages, changed=changed, scratch=scratch
-        )
-        if isinstance(arranged, str):
-            return None
-        copies, modules = arranged.copies, arranged.modules
-        builds = Builds()
-        base_records: list[tuple[Step, EscapeRecord]] = []
-        head_records: list[tuple[Step, EscapeRecord]] = []
-        try:
-            for step in arranged.steps:
-                cmd = go_command(
-                    spec,
-                    step.patterns,
-                    modules=[m.path for m in modules],
-                    overlay=arranged.overlay,
-                    explained=arranged.explained if head_spec.explain else (),
-                )
-                explain = kept_explanations(head_spec, head, step, modules, copies.original)
-                label = "base and head revisions"
-                for record in run_build(
-                    cmd, base, step, spec, builds=builds, explain=explain, label=label
-                ):
-                    if copies.is_head(record):
-                        head_records.append((step, copies.head_record(record)))
-                    else:
-                        base_records.append((step, record))
-        except BuildError:
-            # Built apart, the failing revision is named; should both build, say so.
-            notes.append("the revisions could not be built by one go command: built apart")
-            return None
-        except BaseException:
-            builds.stop()
-            raise
-        return (
-            _normalized(base, RevisionBuild(tuple(base_records), modules)),
-            _normalized(head, RevisionBuild(tuple(head_records), modules)),
-        )
+    base, head = ahead.seen("base"), ahead.seen("head")
+    if isinstance(base, str) or isinstance(head, str):
+        return None  # a revision needs a worktree
+    scratch = os.path.join(ahead.scratch, "together")
+    os.mkdir(scratch)
+    arranged = arrange(
+        base, head, patterns=spec.patterns, packages=packages, changed=changed, scratch=scratch
+    )
+    if isinstance(arranged, str):
+        return None
+    copies, modules = arranged.copies, arranged.modules
+    builds = Builds()
+    base_records: list[tuple[Step, EscapeRecord]] = []
+    head_records: list[tuple[Step, EscapeRecord]] = []
+    try:
+        for step in arranged.steps:
+            cmd = go_command(
+                spec,
+                step.patterns,
+                modules=[m.path for m in modules],
+                overlay=arranged.overlay,
+                explained=arranged.explained if head_spec.explain else (),
+            )
+            explain = kept_explanations(head_spec, head, step, modules, copies.original)
+            label = "base and head revisions"
+            for record in run_build(
+                cmd, base, step, spec, builds=builds, explain=explain, label=label
+            ):
+                if copies.is_head(record):
+                    head_records.append((step, copies.head_record(record)))
+                else:
+                    base_records.append((step, record))
+    except BuildError:
+        # Built apart, the failing revision is named; should both build, say so.
+        notes.append("the revisions could not be built by one go command: built apart")
+        return None
+    except BaseException:
+        builds.stop()
+        raise
+    return (
+        _normalized(base, RevisionBuild(tuple(base_records), modules)),
+        _normalized(head, RevisionBuild(tuple(head_records), modules)),
+    )
 
 
-def _build_apart(job: _Job, notes: list[str]) -> tuple[Analysis, Analysis]:
+def _build_apart(job: _Job, ahead: _Ahead, notes: list[str]) -> tuple[Analysis, Analysis]:
     """Both revisions, each by its own go commands, with their compilations overlapping.
 
     The base is built first, compiling the dependencies both revisions share; the head
@@ -331,7 +354,8 @@ def _build_apart(job: _Job, notes: list[str]) -> tuple[Analysis, Analysis]:
 
     def build(sha: str, label: str, how: BuildSpec, *, head: bool) -> Analysis:
         # Each revision's files last as long as its analysis, which keeps what it needs.
-        with checkout(work, sha, label="head" if head else "base") as tree:
+        seen = ahead.seen("head" if head else "base")
+        with checkout(work, sha, label="head" if head else "base", seen=seen) as tree:
             if tree.why:
                 notes.append(f"the {label} was checked out into a worktree: {tree.why}")
             if head:
