@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from escape_guard import pipeline
+from escape_guard import pipeline, together
 from escape_guard.goimports import import_specs
 from escape_guard.model import EscapeRecord, Kind, Report
 from escape_guard.pipeline import DiffOptions, run_diff
@@ -189,6 +189,17 @@ def test_packages_between_changed_ones_are_built_at_the_head(
     assert ("a/a.go", "new(int) escapes to heap") in new
     fixed = {(f.record.path, f.record.message) for f in together.findings if f.status == "fixed"}
     assert ("a/a.go", "moved to heap: x") in fixed  # seen only if a's copy uses c's copy
+
+
+@pytest.mark.go
+def test_too_many_packages_to_scan_are_built_apart(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spy: Spy
+) -> None:
+    on_feature(repo)
+    repo.commit({"a/a.go": LIB_A.replace("x := 1", "x := 2"), "b/b.go": LIB_B + "\n"})
+    monkeypatch.setattr(together, "_MAX_SCANNED", 2)  # a, then c: b would be the third
+    compare_ways(repo, monkeypatch)
+    assert spy.arranged == ["the changed packages import more than 2 others"]
 
 
 @pytest.mark.go

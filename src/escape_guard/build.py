@@ -85,7 +85,7 @@ def go_command(
     """``go build`` of ``patterns`` with escape-analysis diagnostics.
 
     ``modules``: the paths of the repository's modules, whose packages compile without
-    debugging information: nothing reads it, and writing it takes about a tenth of the
+    debugging information: nothing reads it, and writing it takes about a twentieth of the
     compiler's time. The standard library and other dependencies keep their flags, and
     so their cache keys (a prebuilt standard library stays a cache hit).
     ``overlay``: the revision's -overlay file. ``announce``: -v, which prints the import
@@ -111,7 +111,7 @@ def build_environment(env: Mapping[str, str]) -> dict[str, str]:
     """The environment of the go command: the user's, with a thriftier garbage collector.
 
     The compiler allocates heavily; a heap goal of 5× the live heap instead of 2× takes
-    about a tenth off its time for a fifth more memory. A GOGC the user set is kept.
+    a few percent off its time for a fifth more memory. A GOGC the user set is kept.
     """
     return {"GOGC": _GOGC, **env}
 

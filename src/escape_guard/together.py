@@ -11,7 +11,8 @@ Go files only, one go command builds both:
   command skips directories starting with ``_`` in ``./...`` patterns, and none of the
   repository's packages can import it by accident);
 - the copies import each other's copies: every package on an import path from a changed
-  package to another one is copied, so that no head package sees a base one of them;
+  package to another one is copied, so that no head package sees a base one of them, and so
+  is an internal package a copy imports but could not from its new place;
 - the go command compiles the dependencies both share once, and the two revisions'
   packages side by side.
 
@@ -37,8 +38,8 @@ from escape_guard.modules import Module, Step, find_modules, go_sources, imports
 
 SHADOW = "_escape_guard_head"
 _BUILD_FILES = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum"})
-# Scanning imports to find the packages between changed ones reads their files: past this
-# many packages, building apart is the cheaper way.
+# Finding the packages between changed ones reads the imports of every package they reach:
+# past this many, building apart is the cheaper way.
 _MAX_SCANNED = 400
 
 
@@ -213,7 +214,7 @@ class _ImportGraph:
         """The module's packages that the one in ``directory`` imports."""
         if directory not in self._deps:
             if len(self._deps) == _MAX_SCANNED:
-                raise _Apart(f"more than {_MAX_SCANNED} packages lie between the changed ones")
+                raise _Apart(f"the changed packages import more than {_MAX_SCANNED} others")
             self._deps[directory] = self._scan(directory)
         return self._deps[directory]
 
