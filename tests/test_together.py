@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from escape_guard import pipeline, together
+from escape_guard.checkout import Tree
 from escape_guard.goimports import import_specs
 from escape_guard.model import EscapeRecord, Kind, Report
 from escape_guard.pipeline import DiffOptions, run_diff
@@ -104,6 +105,58 @@ def test_records_of_the_copies_read_as_the_head_prints_them() -> None:
     assert copies.is_head(record._replace(path="example.com/m/c/c.go"))
     assert copies.is_head(record._replace(package=""))  # no header: the path
     assert not copies.is_head(record._replace(package="", path="example.com/m/a/a.go"))
+
+
+# --- what one go command cannot build --------------------------------------------------------
+
+
+def arranged_in(root: Path, files: dict[str, str], *, changed: list[str]) -> Arrangement | str:
+    """``arrange`` for a tree holding ``files`` as both revisions (it reads, never builds)."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    scratch = root.parent / "scratch"
+    scratch.mkdir()
+    tree = Tree(str(root), how="in place")
+    packages = frozenset(os.path.dirname(p) for p in changed)
+    return together.arrange(
+        tree, tree, patterns=("./...",), packages=packages, changed=changed, scratch=str(scratch)
+    )
+
+
+def test_assembly_beside_a_changed_package_keeps_the_revisions_apart(tmp_path: Path) -> None:
+    files = {"go.mod": GO_MOD, "a/a.go": "package a\n\nfunc Add(x, y int) int\n"}
+    files["a/add_amd64.s"] = "TEXT ·Add(SB),$0\n\tRET\n"
+    assert arranged_in(tmp_path / "r", files, changed=["a/a.go"]) == "a/add_amd64.s is not Go"
+
+
+def test_a_copy_importing_a_changed_package_of_another_module_keeps_them_apart(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "go.mod": GO_MOD,
+        "go.work": "go 1.21\n\nuse (\n\t.\n\t./tools\n)\n",
+        "a/a.go": 'package a\n\nimport "example.com/tools/t"\n\nvar X = t.T\n',
+        "tools/go.mod": "module example.com/tools\n\ngo 1.21\n",
+        "tools/t/t.go": "package t\n\n// T is shared.\nvar T = 1\n",
+    }
+    why = arranged_in(tmp_path / "r", files, changed=["a/a.go", "tools/t/t.go"])
+    assert why == "a imports example.com/tools/t, of another module with changes"
+
+
+def test_the_copies_directory_must_not_exist(tmp_path: Path) -> None:
+    files = {"go.mod": GO_MOD, "a/a.go": "package a\n", f"{SHADOW}/keep.txt": "mine\n"}
+    assert arranged_in(tmp_path / "r", files, changed=["a/a.go"]) == f"{SHADOW} exists"
+
+
+def test_module_files_and_vendored_code_keep_the_revisions_apart(tmp_path: Path) -> None:
+    files = {"go.mod": GO_MOD, "a/a.go": "package a\n"}
+    root = tmp_path / "r"
+    assert arranged_in(root, files, changed=["a/a.go", "go.sum"]) == "go.sum differs"
+    vendored = "vendor/example.org/x/x.go"
+    (tmp_path / "scratch").rmdir()
+    why = arranged_in(root, files, changed=["a/a.go", vendored])
+    assert why == f"{vendored} differs, in vendored code"
 
 
 # --- one go command against two ----------------------------------------------------------------
