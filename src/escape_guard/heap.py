@@ -9,23 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from escape_guard.model import EscapeRecord
+from escape_guard.model import EscapeRecord, Kind
 from escape_guard.parse import (
-    _HEAP,
-    _INDENT,
-    _KIND_ESCAPE,
-    _KIND_MOVED,
-    _NO_LINES,
-    _PARAMETER,
-    _Flow,
-    _is_header,
-    _Pending,
-    _split_position,
+    FLOW_INDENT,
+    HEAP_SUFFIX,
+    PARAMETER_PREFIX,
+    Explanation,
+    PendingExplanations,
     classify,
+    is_explanation_header,
+    split_position,
 )
 
-_HEAP_BYTES = _HEAP.encode()
-_PARAMETER_BYTES = _PARAMETER.encode()
+_HEAP_BYTES = HEAP_SUFFIX.encode()
+# Module constants: looking a member up on the enum class costs more in the hot loop.
+_KIND_ESCAPE = Kind.ESCAPE
+_KIND_MOVED = Kind.MOVED
+_NO_LINES: tuple[str, ...] = ()
+_PARAMETER_BYTES = PARAMETER_PREFIX.encode()
 
 
 def parse_heap(
@@ -59,8 +60,8 @@ def parse_heap(
         yield from scanner.scan(carry + b"\n", 0, len(carry) + 1)
 
 
-class _FlowLines(_Flow):
-    """A ``_Flow`` whose lines are kept without their line ends (``parse_heap``)."""
+class _FlowLines(Explanation):
+    """An ``Explanation`` whose lines are kept without their line ends (``parse_heap``)."""
 
     __slots__ = ()
 
@@ -83,7 +84,7 @@ class _HeapScanner:
         self._explain = explain is not False
         self._wants = None if isinstance(explain, bool) else explain
         self._package = ""
-        self._pending = _Pending()
+        self._pending = PendingExplanations()
         self._flow: _FlowLines | None = None  # the explanation whose flow lines are being read
         self._prefix = b""  # its "path:line:col:   " as printed
         self._split = ""  # the same decoded, after a newline: where its flow lines part
@@ -109,11 +110,11 @@ class _HeapScanner:
             head, sep, message = text.partition(": ")
             if not sep or message.startswith(" ") or head.startswith(("\t", " ")):
                 continue
-            if message.endswith(":") and _is_header(message):
-                if explain and not message.startswith(_PARAMETER):
+            if message.endswith(":") and is_explanation_header(message):
+                if explain and not message.startswith(PARAMETER_PREFIX):
                     pos = self._open(data, start, data.find(b": ", start), pos, cut)
                 continue
-            position = _split_position(head)
+            position = split_position(head)
             kind, expression = classify(message)
             if position is None or (kind is not _KIND_ESCAPE and kind is not _KIND_MOVED):
                 continue
@@ -145,7 +146,7 @@ class _HeapScanner:
         if data.startswith(_PARAMETER_BYTES, head_end + 2):
             return pos  # a leak header, or else not a heap fact either
         heap = data.rfind(_HEAP_BYTES, head_end + 2, pos)
-        tail = heap + len(_HEAP)
+        tail = heap + len(HEAP_SUFFIX)
         if heap < 0 or not (tail == pos - 2 or data.startswith(b" in ", tail, pos)):
             return 0
         return self._open(data, start, head_end, pos, cut)
@@ -156,7 +157,7 @@ class _HeapScanner:
         """
         head = data[start:head_end].decode("utf-8", "replace")
         if self._wants is not None:
-            position = _split_position(head)
+            position = split_position(head)
             if position is None or not self._wants(position[0], position[1]):
                 self._pending.pass_over()
                 return pos
@@ -164,7 +165,7 @@ class _HeapScanner:
         self._flow = _FlowLines("", header)
         self._pending.open(head, self._flow)
         self._prefix = data[start : head_end + 2] + b"  "
-        self._split = f"\n{head}: {_INDENT}"
+        self._split = f"\n{head}: {FLOW_INDENT}"
         return self._read_flow(data, pos, cut)
 
     def _read_flow(self, data: bytes, pos: int, cut: int) -> int:
