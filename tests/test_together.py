@@ -245,6 +245,36 @@ def test_packages_between_changed_ones_are_built_at_the_head(
 
 
 @pytest.mark.go
+def test_generic_code_instantiated_in_a_copy(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spy: Spy
+) -> None:
+    """Records at the generic function's own lines, printed under the copy that instantiates it."""
+    generic = (
+        "package g\n\nvar Sink any\n\n// Keep keeps v.\n"
+        "func Keep[T any](v *T) {\n\tSink = v\n}\n\n"
+        "// Box boxes v.\nfunc Box[T any](v T) any {\n\treturn v\n}\n"
+    )
+    user = (
+        'package u\n\nimport "example.com/m/g"\n\n// F uses g.\n'
+        "func F() any {\n\tx := 1\n\tg.Keep(&x)\n\treturn g.Box(x)\n}\n"
+    )
+    repo.commit({"go.mod": GO_MOD, "g/g.go": generic, "u/u.go": user})
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit(
+        {
+            "g/g.go": generic.replace("\tSink = v\n", "\tSink = *v\n"),
+            "u/u.go": user.replace("return g.Box(x)", "return g.Box(&x)"),
+        }
+    )
+    together, _ = compare_ways(repo, monkeypatch)
+    arranged = spy.arranged[0]
+    assert isinstance(arranged, Arrangement), arranged
+    new = {(f.record.path, f.record.package) for f in together.findings if f.status == "new"}
+    assert ("g/g.go", "example.com/m/u") in new
+    assert not any(SHADOW in f.record.path + f.record.package for f in together.findings)
+
+
+@pytest.mark.go
 def test_too_many_packages_to_scan_are_built_apart(
     repo: Repo, monkeypatch: pytest.MonkeyPatch, spy: Spy
 ) -> None:
