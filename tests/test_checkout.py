@@ -131,6 +131,16 @@ def test_foreign_sources_are_checked_out(repo: Repo, change: dict[str, str], why
         assert [n for n in tree.names("") if n != ".git"] == ["go.mod", "keep.go"]
 
 
+def test_a_name_that_is_not_utf8_is_checked_out(repo: Repo) -> None:
+    base = repo.commit({"go.mod": GO_MOD, "keep.go": KEEP})
+    with open(os.path.join(os.fsencode(repo.path), b"odd\xff.go"), "wb") as fh:
+        fh.write(b"package m\n")
+    repo.commit()
+    git = Git.discover(str(repo.path), env=repo.env)
+    why = overlay_tree(WorkingTree.inspect(git), base, str(repo.path.parent))
+    assert why == "odd\ufffd.go differs and its name is not UTF-8"
+
+
 def test_symbolic_links_and_sparse_checkouts_are_checked_out(repo: Repo) -> None:
     base = repo.commit({"go.mod": GO_MOD, "keep.go": KEEP})
     os.symlink("keep.go", repo.path / "alias.go")

@@ -154,6 +154,8 @@ def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | str:
             continue  # another repository: neither revision's build descends into it
         if _LINK in modes:
             return f"{change.path} differs and is a symbolic link"
+        if "\ufffd" in change.path:  # decoded with replacements: not a name -overlay can use
+            return f"{change.path} differs and its name is not UTF-8"
         extension = posixpath.splitext(change.path)[1]
         if extension in FOREIGN_SOURCES:
             return f"{change.path} differs, and -overlay does not reach {extension} files"
