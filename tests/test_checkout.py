@@ -12,7 +12,7 @@ import pytest
 from escape_guard.build import BuildSpec
 from escape_guard.checkout import Tree, WorkingTree, checkout, overlay_tree
 from escape_guard.git import Git
-from escape_guard.modules import find_modules
+from escape_guard.modules import Module, find_modules
 from escape_guard.pipeline import analyze
 from tests.conftest import Repo
 
@@ -70,7 +70,7 @@ def test_a_revision_equal_to_the_working_tree_needs_no_overlay(repo: Repo) -> No
     tree = overlay_tree(
         WorkingTree.inspect(Git.discover(str(repo.path), env=repo.env)), sha, str(scratch)
     )
-    assert tree == Tree(os.path.realpath(repo.path), how="in place")
+    assert tree == Tree(os.path.realpath(repo.path), how="in place", go_mods=("go.mod",))
 
 
 def test_in_place_and_checked_out_builds_agree(
@@ -129,6 +129,27 @@ def test_foreign_sources_are_checked_out(repo: Repo, change: dict[str, str], why
     with checkout(WorkingTree.inspect(git), base, label="base") as tree:
         assert tree.how == "worktree" and tree.overlay is None and tree.why == why
         assert [n for n in tree.names("") if n != ".git"] == ["go.mod", "keep.go"]
+
+
+def test_modules_are_the_go_mod_files_git_tracks(repo: Repo) -> None:
+    tools = "module example.com/tools\n\ngo 1.21\n"
+    built = "module example.com/generated\n\ngo 1.21\n"
+    sha = repo.commit(
+        {"go.mod": GO_MOD, "keep.go": KEEP, "tools/go.mod": tools, ".gitignore": "/out/\n"}
+    )
+    (repo.path / "out").mkdir()
+    (repo.path / "out" / "go.mod").write_text(built)  # ignored: no module of the repository
+    git = Git.discover(str(repo.path), env=repo.env)
+    scratch = repo.path.parent / "scratch"
+    scratch.mkdir()
+    tree = overlay_tree(WorkingTree.inspect(git), sha, str(scratch))
+    assert isinstance(tree, Tree) and tree.go_mods == ("go.mod", "tools/go.mod")
+    found = [Module("example.com/m", ""), Module("example.com/tools", "tools")]
+    assert find_modules(tree) == found
+    # Walking the same directory (as for a checked-out tree, which holds no ignored files)
+    # would have taken the ignored one for a module of the repository.
+    walked = find_modules(Tree(str(repo.path)))
+    assert Module("example.com/generated", "out") in walked
 
 
 def test_a_name_that_is_not_utf8_is_checked_out(repo: Repo) -> None:

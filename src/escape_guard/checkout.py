@@ -38,6 +38,7 @@ FOREIGN_SOURCES = frozenset({
 })  # fmt: skip
 # Untracked files that would change what the go command builds.
 _UNTRACKED_INPUTS = ("*.go", "*go.mod", "*go.sum", "*go.work", "*go.work.sum")
+_GO_MODS = ("go.mod", "*/go.mod")  # a pathspec's * also matches "/"
 _LINK, _SUBMODULE = "120000", "160000"
 
 
@@ -51,6 +52,8 @@ class Tree:
     overlay: str | None = None  # the -overlay file for the go command, when anything is replaced
     how: str = "worktree"  # how the revision's files are reached: "in place" or "worktree"
     why: str = ""  # for a worktree: why the revision could not be seen in place
+    # The go.mod files git tracks in ``root`` (before ``replaced``); None: look on disk.
+    go_mods: tuple[str, ...] | None = None
 
     def file(self, path: str) -> str | None:
         """Where to read the revision's ``path``; None when the revision does not have it."""
@@ -105,12 +108,14 @@ class WorkingTree:
     git: Git
     usable: bool  # False: a sparse checkout, which lacks tracked files
     untracked: tuple[str, ...] = ()  # untracked build inputs, hidden from every revision
+    go_mods: tuple[str, ...] = ()  # the go.mod files git tracks, from its index
 
     @classmethod
     def inspect(cls, git: Git) -> WorkingTree:
         if git.is_sparse():
             return cls(git, usable=False)
-        return cls(git, usable=True, untracked=tuple(git.untracked(*_UNTRACKED_INPUTS)))
+        untracked = tuple(git.untracked(*_UNTRACKED_INPUTS))
+        return cls(git, usable=True, untracked=untracked, go_mods=tuple(git.tracked(*_GO_MODS)))
 
 
 @contextlib.contextmanager
@@ -171,9 +176,9 @@ def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | str:
         replaced[path] = copy
     root = os.path.realpath(git.root)
     if not replaced:
-        return Tree(root, how="in place")
+        return Tree(root, how="in place", go_mods=work.go_mods)
     overlay = os.path.join(scratch, "overlay.json")
     with open(overlay, "w", encoding="utf-8") as fh:
         mapping = {os.path.join(root, p): c or "" for p, c in sorted(replaced.items())}
         json.dump({"Replace": mapping}, fh, indent=0)
-    return Tree(root, replaced, overlay, how="in place")
+    return Tree(root, replaced, overlay, how="in place", go_mods=work.go_mods)

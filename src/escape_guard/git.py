@@ -127,6 +127,10 @@ class Git:
         sha = self.run("stash", "create").stdout.strip()
         return sha or None
 
+    def tracked(self, *pathspecs: str) -> list[str]:
+        """Files of the index (what the working tree's commit holds, plus what is staged)."""
+        return self.run("ls-files", "-z", "--", *pathspecs).stdout.split("\0")[:-1]
+
     def untracked(self, *pathspecs: str) -> list[str]:
         """Files of the working tree git does not track (ignored ones excluded)."""
         out = self.run("ls-files", "-z", "--others", "--exclude-standard", "--", *pathspecs).stdout

@@ -30,13 +30,23 @@ class Step(NamedTuple):
 
 
 def find_modules(tree: Tree) -> list[Module]:
-    """Every ``go.mod`` of the revision, skipping vendor, testdata and hidden directories."""
+    """Every ``go.mod`` of the revision, skipping vendor, testdata and hidden directories.
+
+    A tree seen in place lists the go.mod files git tracks (so an ignored directory's do not
+    count, and nothing is walked); a checked-out one is walked.
+    """
     dirs: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(tree.root):
-        dirnames[:] = [d for d in dirnames if not _skipped(d)]
-        if "go.mod" in filenames:
-            rel = os.path.relpath(dirpath, tree.root).replace(os.sep, "/")
-            dirs.add("" if rel == "." else rel)
+    if tree.go_mods is not None:
+        for path in tree.go_mods:
+            directory = posixpath.dirname(path)
+            if not any(_skipped(d) for d in directory.split("/") if d):
+                dirs.add(directory)
+    else:
+        for dirpath, dirnames, filenames in os.walk(tree.root):
+            dirnames[:] = [d for d in dirnames if not _skipped(d)]
+            if "go.mod" in filenames:
+                rel = os.path.relpath(dirpath, tree.root).replace(os.sep, "/")
+                dirs.add("" if rel == "." else rel)
     for path in tree.replaced:  # go.mod files the revision adds or removes
         directory, _, name = path.rpartition("/")
         if name == "go.mod" and not any(_skipped(d) for d in directory.split("/") if d):
