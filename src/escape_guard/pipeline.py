@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple
 
 from escape_guard.build import (
     Builds,
@@ -39,6 +39,7 @@ from escape_guard.model import EscapeRecord, Report, Revision
 from escape_guard.modules import Step
 from escape_guard.normalize import identity, normalize
 from escape_guard.sources import SourceCache
+from escape_guard.tasks import Task
 from escape_guard.together import arrange
 from escape_guard.verdict import attribute, verdict
 
@@ -171,14 +172,14 @@ class _Ahead:
 
     def __init__(self, git: Git, scratch: str) -> None:
         self.scratch = scratch  # removed when the comparison is done
-        self.work = _Task(lambda: WorkingTree.inspect(git))
-        self._trees: dict[str, _Task[Tree | str]] = {}
+        self.work = Task(lambda: WorkingTree.inspect(git))
+        self._trees: dict[str, Task[Tree | str]] = {}
 
     def see(self, label: str, sha: str) -> None:
         """Start seeing revision ``sha`` in place (see ``checkout.in_place``)."""
         directory = os.path.join(self.scratch, label)
         os.mkdir(directory)
-        self._trees[label] = _Task(lambda: in_place(self.work.result(), sha, directory))
+        self._trees[label] = Task(lambda: in_place(self.work.result(), sha, directory))
 
     def seen(self, label: str) -> Tree | str:
         return self._trees[label].result()
@@ -266,7 +267,7 @@ def _build_both(
     head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
     work = ahead.work.result()
     job = _Job(work, revs, spec, head_spec, packages)
-    version = _Task(lambda: go_version(spec.env, cwd=work.git.root))
+    version = Task(lambda: go_version(spec.env, cwd=work.git.root))
     try:
         built = None
         if packages is not None and work.usable:
@@ -363,8 +364,8 @@ def _build_apart(job: _Job, ahead: _Ahead, notes: list[str]) -> tuple[Analysis, 
             told = None if head else base_compiling.set
             return analyze(tree, how, label=label, packages=packages, builds=builds, compiling=told)
 
-    base = _Task(lambda: build(revs.merge_base, base_label, spec, head=False))
-    head = _Task(lambda: build(revs.head.sha, head_label, head_spec, head=True))
+    base = Task(lambda: build(revs.merge_base, base_label, spec, head=False))
+    head = Task(lambda: build(revs.head.sha, head_label, head_spec, head=True))
     try:
         return base.result(), head.result()
     except BaseException:
@@ -375,35 +376,6 @@ def _build_apart(job: _Job, ahead: _Ahead, notes: list[str]) -> tuple[Analysis, 
     finally:
         for task in (base, head):  # their worktrees are removed before we return
             task.join()
-
-
-_T = TypeVar("_T")
-
-
-class _Task(Generic[_T]):
-    """A call running in a thread of its own, started at once."""
-
-    def __init__(self, call: Callable[[], _T]) -> None:
-        self._value: _T | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(call,))
-        self._thread.start()
-
-    def _run(self, call: Callable[[], _T]) -> None:
-        try:
-            self._value = call()
-        except BaseException as exc:  # handed to whoever asks for the result
-            self._error = exc
-
-    def join(self) -> None:
-        self._thread.join()
-
-    def result(self) -> _T:
-        """The call's value; what it raised is raised here."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]  # set: the call returned
 
 
 def _in_files(paths: Iterable[str]) -> Callable[[str, int], bool]:
