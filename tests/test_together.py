@@ -392,6 +392,27 @@ def test_cgo_packages_are_built_apart(repo: Repo, spy: Spy) -> None:
 
 
 @pytest.mark.go
+def test_a_one_command_build_that_fails_where_apart_ones_pass_is_said(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_feature(repo)
+    repo.commit({"a/a.go": LIB_A.replace("x := 1", "x := 4")})
+    options = DiffOptions(repo=str(repo.path), base="main", head="feature", env=repo.env)
+    expected = run_diff(options)
+    real = pipeline.run_build
+
+    def failing_together(*args: Any, label: str, **kwargs: Any) -> list[EscapeRecord]:
+        if label == "base and head revisions":
+            raise pipeline.BuildError("the base and head revisions do not build")
+        return real(*args, label=label, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_build", failing_together)
+    report = run_diff(options)
+    assert report.notes == ("the revisions could not be built by one go command: built apart",)
+    assert report.findings == expected.findings
+
+
+@pytest.mark.go
 def test_a_failing_build_is_retried_apart_to_name_the_revision(repo: Repo, spy: Spy) -> None:
     on_feature(repo)
     repo.commit({"a/a.go": LIB_A.replace("x := 1", "x := undefined")})
