@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from escape_guard import pipeline, together
+from escape_guard import analysis, together
 from escape_guard.checkout import Tree
+from escape_guard.errors import BuildError
 from escape_guard.goimports import import_specs
 from escape_guard.model import EscapeRecord, Kind, Report
 from escape_guard.pipeline import DiffOptions, run_diff
@@ -168,7 +169,7 @@ class Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.arranged: list[Arrangement | str] = []
         self.overlays: list[dict[str, str]] = []  # each arrangement's, read before it goes
-        real = pipeline.arrange
+        real = analysis.arrange
 
         def spy(*args: Any, **kwargs: Any) -> Arrangement | str:
             result = real(*args, **kwargs)
@@ -178,7 +179,7 @@ class Spy:
                 self.overlays.append(json.loads(overlay)["Replace"])
             return result
 
-        monkeypatch.setattr(pipeline, "arrange", spy)
+        monkeypatch.setattr(analysis, "arrange", spy)
 
 
 @pytest.fixture
@@ -195,7 +196,7 @@ def compare_ways(
     )
     together = run_diff(options)
     with monkeypatch.context() as patched:
-        patched.setattr(pipeline, "_build_together", lambda *_args: None)
+        patched.setattr(analysis, "_build_together", lambda *_args: None)
         apart = run_diff(options)
     assert render_json(together._replace(timings=())) == render_json(apart._replace(timings=()))
     return together, apart
@@ -399,14 +400,14 @@ def test_a_one_command_build_that_fails_where_apart_ones_pass_is_said(
     repo.commit({"a/a.go": LIB_A.replace("x := 1", "x := 4")})
     options = DiffOptions(repo=str(repo.path), base="main", head="feature", env=repo.env)
     expected = run_diff(options)
-    real = pipeline.run_build
+    real = analysis.run_build
 
     def failing_together(*args: Any, label: str, **kwargs: Any) -> list[EscapeRecord]:
         if label == "base and head revisions":
-            raise pipeline.BuildError("the base and head revisions do not build")
+            raise BuildError("the base and head revisions do not build")
         return real(*args, label=label, **kwargs)
 
-    monkeypatch.setattr(pipeline, "run_build", failing_together)
+    monkeypatch.setattr(analysis, "run_build", failing_together)
     report = run_diff(options)
     assert report.notes == ("the revisions could not be built by one go command: built apart",)
     assert report.findings == expected.findings
@@ -417,6 +418,6 @@ def test_a_failing_build_is_retried_apart_to_name_the_revision(repo: Repo, spy: 
     on_feature(repo)
     repo.commit({"a/a.go": LIB_A.replace("x := 1", "x := undefined")})
     options = DiffOptions(repo=str(repo.path), base="main", head="feature", env=repo.env)
-    with pytest.raises(pipeline.BuildError, match=r"the head revision \w+ does not build"):
+    with pytest.raises(BuildError, match=r"the head revision \w+ does not build"):
         run_diff(options)
     assert isinstance(spy.arranged[0], Arrangement)

@@ -1,0 +1,242 @@
+"""Both revisions' heap records: built, by one go command or by one each, and normalized."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import NamedTuple
+
+from escape_guard.build import (
+    Builds,
+    BuildSpec,
+    RevisionBuild,
+    build_revision,
+    go_command,
+    go_version,
+    kept_explanations,
+    run_build,
+    step_resolver,
+)
+from escape_guard.checkout import Tree, WorkingTree, checkout, in_place
+from escape_guard.diffmap import LineMap
+from escape_guard.errors import BuildError
+from escape_guard.git import Git
+from escape_guard.model import EscapeRecord
+from escape_guard.modules import Step
+from escape_guard.normalize import normalize
+from escape_guard.sources import SourceCache
+from escape_guard.tasks import Task
+from escape_guard.together import Arrangement, arrange
+
+
+class Analysis(NamedTuple):
+    """Normalized heap records of one revision and the source files they point at."""
+
+    records: list[EscapeRecord]
+    sources: SourceCache
+
+
+def analyze(
+    tree: Tree,
+    spec: BuildSpec,
+    *,
+    label: str,
+    packages: frozenset[str] | None = None,
+    builds: Builds | None = None,
+    compiling: Callable[[], None] | None = None,
+) -> Analysis:
+    """Build and normalize the revision ``tree`` shows (see ``build_revision``)."""
+    built = build_revision(
+        tree, spec, label=label, packages=packages, builds=builds, compiling=compiling
+    )
+    return _normalized(tree, built)
+
+
+def _normalized(tree: Tree, built: RevisionBuild) -> Analysis:
+    sources = SourceCache(tree)
+    records: list[EscapeRecord] = []
+    seen: set[tuple[str, int, int, str]] = set()
+    for step, raw in built.records:
+        resolver = step_resolver(tree, built.modules, step)
+        for record in normalize([raw], resolver, functions=sources.function_at):
+            key = (record.path, record.line, record.column, record.message)
+            if key not in seen:  # the compiler repeats some lines verbatim
+                seen.add(key)
+                records.append(record)
+    for record in records:  # the revision's files go away: keep those findings point at
+        if record.in_repo:
+            sources.read(record.path)
+    return Analysis(records, sources)
+
+
+class Ahead:
+    """What threads work out while the main one reads the revisions and their diff."""
+
+    def __init__(self, git: Git, scratch: str) -> None:
+        self.scratch = scratch  # removed when the comparison is done
+        self.work = Task(lambda: WorkingTree.inspect(git))
+        self._trees: dict[str, Task[Tree | str]] = {}
+
+    def see(self, label: str, sha: str) -> None:
+        """Start seeing revision ``sha`` in place (see ``checkout.in_place``)."""
+        directory = os.path.join(self.scratch, label)
+        os.mkdir(directory)
+        self._trees[label] = Task(lambda: in_place(self.work.result(), sha, directory))
+
+    def seen(self, label: str) -> Tree | str:
+        return self._trees[label].result()
+
+    def join(self) -> None:
+        self.work.join()
+        for task in self._trees.values():
+            task.join()
+
+
+def build_both(
+    ahead: Ahead,
+    spec: BuildSpec,
+    linemap: LineMap,
+    *,
+    base: str,
+    head: str,
+    packages: frozenset[str] | None,
+    explain: bool,
+    notes: list[str],
+) -> tuple[str, Analysis, Analysis]:
+    """The toolchain's version and the analyses of revisions ``base`` and ``head`` (SHAs).
+
+    One go command builds both when it can (see together.py), else each has its own. Only
+    the head needs -m=2: explanations are for findings, which are head records.
+    """
+    head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
+    work = ahead.work.result()
+    job = _Job(work, base, head, spec, head_spec, packages)
+    version = Task(lambda: go_version(spec.env, cwd=work.git.root))
+    try:
+        built = None
+        if packages is not None and work.usable:
+            built = _build_together(job, ahead, packages, linemap, notes)
+        analyses = built or _build_apart(job, ahead, notes)
+        return version.result(), *analyses
+    finally:
+        version.join()
+
+
+class _Job(NamedTuple):
+    """What the builds of both revisions start from."""
+
+    work: WorkingTree
+    base: str  # SHA
+    head: str
+    spec: BuildSpec  # the base's
+    head_spec: BuildSpec
+    packages: frozenset[str] | None
+
+
+def _build_together(
+    job: _Job, ahead: Ahead, packages: frozenset[str], linemap: LineMap, notes: list[str]
+) -> tuple[Analysis, Analysis] | None:
+    """Both revisions from one go command per module; None when they must be built apart."""
+    changed = [p for f in linemap.files for p in (f.old_path, f.new_path) if p]
+    base, head = ahead.seen("base"), ahead.seen("head")
+    if isinstance(base, str) or isinstance(head, str):
+        return None  # a revision needs a worktree
+    scratch = os.path.join(ahead.scratch, "together")
+    os.mkdir(scratch)
+    arranged = arrange(
+        base, head, patterns=job.spec.patterns, packages=packages, changed=changed, scratch=scratch
+    )
+    if isinstance(arranged, str):
+        return None
+    try:
+        base_build, head_build = _run_together(arranged, base, head, job)
+    except BuildError:
+        # Built apart, the failing revision is named; should both build, say so.
+        notes.append("the revisions could not be built by one go command: built apart")
+        return None
+    return _normalized(base, base_build), _normalized(head, head_build)
+
+
+def _run_together(
+    arranged: Arrangement, base: Tree, head: Tree, job: _Job
+) -> tuple[RevisionBuild, RevisionBuild]:
+    """Run the arrangement's go commands; the records of each revision as a build of its own."""
+    copies, modules = arranged.copies, arranged.modules
+    base_records: list[tuple[Step, EscapeRecord]] = []
+    head_records: list[tuple[Step, EscapeRecord]] = []
+    builds = Builds()
+    try:
+        for step in arranged.steps:
+            cmd = go_command(
+                job.spec,
+                step.patterns,
+                modules=[m.path for m in modules],
+                overlay=arranged.overlay,
+                explained=arranged.explained if job.head_spec.explain else (),
+            )
+            explain = kept_explanations(job.head_spec, head, step, modules, copies.original)
+            label = "base and head revisions"
+            for record in run_build(
+                cmd, base, step, job.spec, builds=builds, explain=explain, label=label
+            ):
+                if copies.is_head(record):
+                    head_records.append((step, copies.head_record(record)))
+                else:
+                    base_records.append((step, record))
+    except BaseException:
+        builds.stop()  # Ctrl-C: nothing goes on
+        raise
+    return (
+        RevisionBuild(tuple(base_records), modules),
+        RevisionBuild(tuple(head_records), modules),
+    )
+
+
+def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, Analysis]:
+    """Both revisions, each by its own go commands, with their compilations overlapping.
+
+    The base is built first, compiling the dependencies both revisions share; the head
+    starts once the base has started compiling the packages themselves (at once when
+    they import only the standard library), so it finds those dependencies in the cache
+    and its go command loads while the base compiles.
+    """
+    work, base_sha, head_sha, spec, head_spec, packages = job
+    base_label = f"base revision {base_sha[:12]}"
+    head_label = f"head revision {head_sha[:12]}"
+    builds = Builds()
+    base_compiling = threading.Event()
+
+    def build(sha: str, label: str, how: BuildSpec, *, head: bool) -> Analysis:
+        # Each revision's files last as long as its analysis, which keeps what it needs.
+        seen = ahead.seen("head" if head else "base")
+        with checkout(work, sha, label="head" if head else "base", seen=seen) as tree:
+            if tree.why:
+                notes.append(f"the {label} was checked out into a worktree: {tree.why}")
+            if head:
+                base_compiling.wait()
+            told = None if head else base_compiling.set
+            return analyze(tree, how, label=label, packages=packages, builds=builds, compiling=told)
+
+    base = Task(lambda: build(base_sha, base_label, spec, head=False))
+    head = Task(lambda: build(head_sha, head_label, head_spec, head=True))
+    try:
+        return base.result(), head.result()
+    except BaseException:
+        # Ctrl-C or a failed build: stop the other build instead of waiting for it.
+        builds.stop()
+        base_compiling.set()
+        raise
+    finally:
+        for task in (base, head):  # their worktrees are removed before we return
+            task.join()
+
+
+def _in_files(paths: Iterable[str]) -> Callable[[str, int], bool]:
+    """Whether a position is in one of the repository's ``paths``.
+
+    Findings can only be in changed files: only their explanations are worth keeping.
+    """
+    wanted = frozenset(paths)
+    return lambda path, _line: path in wanted
