@@ -23,7 +23,15 @@ from escape_guard.checkout import Tree
 from escape_guard.errors import BuildError, EnvironmentProblem
 from escape_guard.heap import parse_heap
 from escape_guard.model import EscapeRecord
-from escape_guard.modules import Module, Step, find_modules, plan, standard_library_only
+from escape_guard.modules import (
+    Module,
+    Step,
+    find_modules,
+    import_path,
+    package_rel,
+    plan,
+    standard_library_only,
+)
 from escape_guard.normalize import PathResolver
 from escape_guard.proc import run
 
@@ -295,11 +303,7 @@ def kept_explanations(
 
 def _import_paths(step: Step) -> set[bytes]:
     """The import paths of a step's packages, as -v prints them."""
-    paths = set()
-    for local in step.patterns:
-        rel = local.removeprefix(".").strip("/")
-        paths.add(f"{step.module.path}/{rel}".rstrip("/").encode())
-    return paths
+    return {import_path(step.module, package_rel(local)).encode() for local in step.patterns}
 
 
 class _Announcements:

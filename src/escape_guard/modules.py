@@ -29,6 +29,33 @@ class Step(NamedTuple):
     patterns: tuple[str, ...]  # relative to the module directory
 
 
+def package_rel(local: str) -> str:
+    """A step's package ``./a/b`` (or ``.``) as its directory in the module (``""``: the root)."""
+    return local.removeprefix(".").strip("/")
+
+
+def package_dir(module: Module, rel: str) -> str:
+    """A module-relative directory as a repository-relative one."""
+    return "/".join(p for p in (module.dir, rel) if p)
+
+
+def import_path(module: Module, rel: str) -> str:
+    """The import path of the module's package in ``rel``."""
+    return f"{module.path}/{rel}" if rel else module.path
+
+
+def module_of_import(path: str, modules: Sequence[Module]) -> Module | None:
+    """The repository module an import path belongs to (the longest module path prefixing it)."""
+    return _longest(m for m in modules if path == m.path or path.startswith(m.path + "/"))
+
+
+def module_of_dir(directory: str, modules: Sequence[Module]) -> Module | None:
+    """The innermost module holding a repository-relative directory."""
+    return max(
+        (m for m in modules if is_under(directory, m.dir)), key=lambda m: len(m.dir), default=None
+    )
+
+
 def find_modules(tree: Tree) -> list[Module]:
     """Every ``go.mod`` of the revision, skipping vendor, testdata and hidden directories.
 
@@ -111,8 +138,8 @@ def _plan_packages(
     chosen: dict[Module, list[str]] = {}
     for directory in sorted(packages):
         owner = _owner_dir(directory, modules)
-        module = next((m for m in modules if m.dir == owner and _is_under(directory, m.dir)), None)
-        if module is None or not _has_go_files(tree, directory):
+        module = next((m for m in modules if m.dir == owner and is_under(directory, m.dir)), None)
+        if module is None or not go_sources(tree, directory):
             continue
         rel = directory[len(module.dir) :].lstrip("/")
         import_path = f"{module.path}/{rel}" if rel else module.path
@@ -134,10 +161,6 @@ def _selects(pattern: str, local: str, import_path: str) -> bool:
     return re.fullmatch(regex, name) is not None or (pattern in ("./...", ".") and local == ".")
 
 
-def _has_go_files(tree: Tree, directory: str) -> bool:
-    return any(n.endswith(".go") and not n.endswith("_test.go") for n in tree.names(directory))
-
-
 def _pattern_for(pattern: str, module: Module, modules: Sequence[Module]) -> str | None:
     if not pattern.startswith(".") and not pattern.startswith("/"):
         # An import-path pattern belongs to the module whose path prefixes it.
@@ -150,14 +173,14 @@ def _pattern_for(pattern: str, module: Module, modules: Sequence[Module]) -> str
     recursive = pattern.endswith("/...") or pattern == "..."
     target = os.path.normpath(pattern.removesuffix("...").rstrip("/") or ".").replace(os.sep, "/")
     target = "" if target == "." else target
-    if _is_under(target, module.dir):
+    if is_under(target, module.dir):
         inner = _owner_dir(target, modules)
         if inner != module.dir:
             return None  # a nested module owns that directory
         rel = target[len(module.dir) :].lstrip("/") if module.dir else target
         local = "./" + rel if rel else "."
         return (local.rstrip("/") + "/...") if recursive else local
-    if recursive and _is_under(module.dir, target):
+    if recursive and is_under(module.dir, target):
         return "./..."
     return None
 
@@ -167,10 +190,11 @@ def _longest(modules: Iterable[Module]) -> Module | None:
 
 
 def _owner_dir(target: str, modules: Sequence[Module]) -> str:
-    return max((m.dir for m in modules if _is_under(target, m.dir)), key=len, default="")
+    return max((m.dir for m in modules if is_under(target, m.dir)), key=len, default="")
 
 
-def _is_under(path: str, parent: str) -> bool:
+def is_under(path: str, parent: str) -> bool:
+    """Whether repository-relative ``path`` is ``parent`` or below it ("" is the root)."""
     return parent in ("", path) or path.startswith(parent + "/")
 
 
@@ -215,14 +239,11 @@ def imports(tree: Tree, directory: str) -> set[str] | None:
 def standard_library_only(tree: Tree, step: Step, modules: Sequence[Module]) -> bool:
     """Whether a step's packages import nothing but the standard library."""
     for local in step.patterns:
-        rel = local.removeprefix(".").strip("/")
-        directory = "/".join(p for p in (step.module.dir, rel) if p)
-        found = imports(tree, directory)
+        found = imports(tree, package_dir(step.module, package_rel(local)))
         if found is None:
             return False  # unknown: wait for the compiler to tell
         for path in found:
             first = path.split("/", 1)[0]
-            ours = any(path == m.path or path.startswith(m.path + "/") for m in modules)
-            if ours or "." in first:
+            if module_of_import(path, modules) or "." in first:
                 return False
     return True

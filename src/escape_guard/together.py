@@ -17,9 +17,9 @@ Go files only, one go command builds both:
   packages side by side.
 
 The head's records are printed under the copies' paths; ``HeadCopies.original`` maps them
-back, so they are what a head build of its own prints. Anything this does not cover (the
-revisions' modules differ, cgo, ``//go:embed``, assembly, an import that cannot be
-rewritten, a failed build) has both revisions built apart instead (``pipeline``).
+back, so they are what a head build of its own prints. Anything this does not cover (a
+change to the module files, cgo, ``//go:embed``, assembly, an import that cannot be
+rewritten, a failed build) has both revisions built apart instead (``analysis``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,20 @@ from escape_guard.checkout import FOREIGN_SOURCES, Tree
 from escape_guard.diffmap import package_dirs
 from escape_guard.goimports import import_specs
 from escape_guard.model import EscapeRecord
-from escape_guard.modules import Module, Step, find_modules, go_sources, imports, plan, read_source
+from escape_guard.modules import (
+    Module,
+    Step,
+    find_modules,
+    go_sources,
+    import_path,
+    imports,
+    module_of_dir,
+    module_of_import,
+    package_dir,
+    package_rel,
+    plan,
+    read_source,
+)
 
 SHADOW = "_escape_guard_head"
 _BUILD_FILES = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum"})
@@ -122,9 +135,8 @@ def _arrange(
             raise _Apart(f"{path} differs")
         if "vendor" in path.split("/")[:-1]:
             raise _Apart(f"{path} differs, in vendored code")
+    # The trees differ where the diff does, which no go.mod is in: they have the same modules.
     modules = find_modules(base)
-    if find_modules(head) != modules:
-        raise _Apart("the revisions' modules differ")
     changed_dirs = package_dirs(changed)
     base_steps = {s.module: s for s in plan(base, modules, patterns, packages=packages)}
     head_steps = {s.module: s for s in plan(head, modules, patterns, packages=packages)}
@@ -143,9 +155,9 @@ def _arrange(
             copy_path = f"{module.path}/{SHADOW}"
             prefixes[copy_path] = module.path
             for local in head_step.patterns:
-                rel = local.removeprefix(".").strip("/")
-                locals_.append(f"./{posixpath.join(SHADOW, rel)}".rstrip("/"))
-                explained.append(f"{copy_path}/{rel}".rstrip("/"))
+                directory = package_dir(module, package_rel(local))
+                locals_.append(f"./{_rel(module, directory, copy=True)}")
+                explained.append(_import_path(module, directory, copy=True))
         if locals_:
             steps.append(Step(module, tuple(locals_)))
     overlay = os.path.join(scratch, "together.json")
@@ -154,11 +166,6 @@ def _arrange(
     return Arrangement(
         tuple(steps), overlay, tuple(modules), HeadCopies(prefixes), tuple(explained)
     )
-
-
-def _dir_of(module: Module, local: str) -> str:
-    rel = local.removeprefix(".").strip("/")
-    return "/".join(p for p in (module.dir, rel) if p)
 
 
 def _copied(
@@ -174,9 +181,9 @@ def _copied(
     them to a changed package (a copy must not import the base version of a changed one);
     and the internal packages a copy imports but, from its new place, may not.
     """
-    targets = {_dir_of(module, local) for local in step.patterns}
-    mine = {d for d in changed_dirs if _owner(d, modules) == module}
-    others = {d for d in changed_dirs if _owner(d, modules) not in (module, None)}
+    targets = {package_dir(module, package_rel(local)) for local in step.patterns}
+    mine = {d for d in changed_dirs if module_of_dir(d, modules) == module}
+    others = {d for d in changed_dirs if module_of_dir(d, modules) not in (module, None)}
     graph = _ImportGraph(head, module, modules, others)
     copies = set(targets)
     if len(mine) > 1 or others:  # a copy may reach a changed package other than itself
@@ -193,9 +200,10 @@ def _copied(
         copies |= {d for d in reachable if reaches_changed(d)}
     todo = sorted(copies)
     while todo:
-        copy = _import_path(module, todo.pop(), copy=True)
-        for dep in graph.deps(_dir_from_copy(module, copy)):
-            if dep not in copies and not _visible(copy, _import_path(module, dep)):
+        directory = todo.pop()
+        importer = _import_path(module, directory, copy=True)
+        for dep in graph.deps(directory):
+            if dep not in copies and not _visible(importer, _import_path(module, dep)):
                 copies.add(dep)
                 todo.append(dep)
     return copies
@@ -234,10 +242,10 @@ class _ImportGraph:
             raise _Apart(f"the imports of {directory or 'the root package'} could not be read")
         deps: set[str] = set()
         for path in found:
-            owner = _owner_of_import(path, self._modules)
+            owner = module_of_import(path, self._modules)
             if owner == self._module:
-                deps.add(_import_dir(owner, path))
-            elif owner is not None and any(_owner(d, self._modules) == owner for d in self._others):
+                deps.add(package_dir(owner, path[len(owner.path) :].lstrip("/")))
+            elif owner and any(module_of_dir(d, self._modules) == owner for d in self._others):
                 raise _Apart(f"{directory} imports {path}, of another module with changes")
         return frozenset(deps)
 
@@ -251,10 +259,6 @@ def _visible(importer: str, path: str) -> bool:
     return importer == parent or importer.startswith(parent + "/")
 
 
-def _dir_from_copy(module: Module, copy: str) -> str:
-    return _import_dir(module, module.path + copy[len(f"{module.path}/{SHADOW}") :])
-
-
 def _write_copies(
     head: Tree, module: Module, copies: Iterable[str], scratch: str
 ) -> dict[str, str]:
@@ -266,7 +270,7 @@ def _write_copies(
         foreign = next((n for n in names if posixpath.splitext(n)[1] in FOREIGN_SOURCES), None)
         if foreign:
             raise _Apart(f"{posixpath.join(directory, foreign)} is not Go")
-        rel = directory[len(module.dir) :].lstrip("/")
+        rel = _rel(module, directory)
         target = os.path.join(head.root, module.dir, SHADOW, rel)
         for name in go_sources(head, directory):
             path = posixpath.join(directory, name)
@@ -310,26 +314,11 @@ def _rewritten(path: str, text: str, rewrite: Mapping[str, str]) -> str | None:
     return copy
 
 
-def _import_path(module: Module, directory: str, *, copy: bool = False) -> str:
+def _rel(module: Module, directory: str, *, copy: bool = False) -> str:
+    """A repository directory relative to its module; ``copy``: its copy's."""
     rel = directory[len(module.dir) :].lstrip("/")
-    parts = [module.path, SHADOW if copy else "", rel]
-    return "/".join(p for p in parts if p)
+    return "/".join(p for p in (SHADOW if copy else "", rel) if p)
 
 
-def _import_dir(module: Module, path: str) -> str:
-    rel = path[len(module.path) :].lstrip("/")
-    return "/".join(p for p in (module.dir, rel) if p)
-
-
-def _owner_of_import(path: str, modules: Sequence[Module]) -> Module | None:
-    owners = [m for m in modules if path == m.path or path.startswith(m.path + "/")]
-    return max(owners, key=lambda m: len(m.path), default=None)
-
-
-def _owner(directory: str, modules: Sequence[Module]) -> Module | None:
-    owners = [m for m in modules if _is_under(directory, m.dir)]
-    return max(owners, key=lambda m: len(m.dir), default=None)
-
-
-def _is_under(path: str, parent: str) -> bool:
-    return parent in ("", path) or path.startswith(parent + "/")
+def _import_path(module: Module, directory: str, *, copy: bool = False) -> str:
+    return import_path(module, _rel(module, directory, copy=copy))

@@ -91,10 +91,7 @@ def publish(
         if done is not None:
             run.review_id, run.inline_comments = done.review_id, done.inline_comments
     if number is not None:
-        body = summary_body(report, run_url=target.run_url)
-        run.summary_id = run.pull_write(
-            lambda: publish_summary(run.api, run.repo_path, number, body, log=log)
-        )
+        run.summary(number, summary_body(report, run_url=target.run_url))
     if options.check_run:
         run.check(checks.report_output(report, options.fail_on))
     return run.finish()
@@ -111,10 +108,7 @@ def publish_failure(
     run = _Run(target, log)
     number = target.pull_number if options.comment != "off" else None
     if number is not None:
-        body = failure_body(message, run_url=target.run_url)
-        run.summary_id = run.pull_write(
-            lambda: publish_summary(run.api, run.repo_path, number, body, log=log)
-        )
+        run.summary(number, failure_body(message, run_url=target.run_url))
     if options.check_run:
         run.check(checks.failure_output(message))
     return run.finish()
@@ -151,6 +145,12 @@ class _Run:
                 self._failed(failure)
             return None
         return result
+
+    def summary(self, number: int, body: str) -> None:
+        """Post or update the pull request's summary comment."""
+        self.summary_id = self.pull_write(
+            lambda: publish_summary(self.api, self.repo_path, number, body, log=self.log)
+        )
 
     def check(self, output: checks.CheckOutput) -> None:
         if self.stopped:
