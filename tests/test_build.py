@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.build import (
+from escape_guard.build.checkout import Tree
+from escape_guard.build.compile import (
     BuildCancelled,
     Builds,
     BuildSpec,
@@ -17,7 +18,6 @@ from escape_guard.build import (
     build_revision,
     go_command,
 )
-from escape_guard.checkout import Tree
 from escape_guard.errors import BuildError
 from escape_guard.proc import run
 from tests.conftest import Repo

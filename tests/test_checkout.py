@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.analysis import analyze
-from escape_guard.build import BuildSpec
-from escape_guard.checkout import Tree, WorkingTree, checkout, overlay_tree
+from escape_guard.build.analysis import analyze
+from escape_guard.build.checkout import Tree, WorkingTree, checkout, overlay_tree
+from escape_guard.build.compile import BuildSpec
+from escape_guard.build.modules import Module, find_modules
 from escape_guard.git import Git
-from escape_guard.modules import Module, find_modules
 from tests.conftest import Repo
 
 GO_MOD = "module example.com/m\n\ngo 1.21\n"

@@ -4,9 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.build import BuildSpec, go_command
-from escape_guard.checkout import Tree
-from escape_guard.modules import Module, Step, find_modules, imports, plan, standard_library_only
+from escape_guard.build.checkout import Tree
+from escape_guard.build.compile import BuildSpec, go_command
+from escape_guard.build.modules import (
+    Module,
+    Step,
+    find_modules,
+    imports,
+    plan,
+    standard_library_only,
+)
 
 
 @pytest.fixture

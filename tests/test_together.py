@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from escape_guard import analysis, together
-from escape_guard.checkout import Tree
+from escape_guard.build import analysis, together
+from escape_guard.build.checkout import Tree
+from escape_guard.build.goimports import import_specs
+from escape_guard.build.together import SHADOW, Arrangement, HeadCopies
 from escape_guard.errors import BuildError
-from escape_guard.goimports import import_specs
 from escape_guard.model import EscapeRecord, Kind, Report
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.render.json import render as render_json
-from escape_guard.together import SHADOW, Arrangement, HeadCopies
 from tests.conftest import Repo
 
 GO_MOD = "module example.com/m\n\ngo 1.21\n"

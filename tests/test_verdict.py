@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.checkout import Tree
+from escape_guard.build.checkout import Tree
 from escape_guard.config import Accept, Config
 from escape_guard.diffmap import parse_diff
 from escape_guard.model import Kind, Status

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from escape_guard.analysis import Ahead, build_both
-from escape_guard.build import BuildSpec
+from escape_guard.build.analysis import Ahead, build_both
+from escape_guard.build.compile import BuildSpec
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escape_guard.checkout import Tree
+from escape_guard.build.checkout import Tree
 from escape_guard.functions import FunctionIndex, function_index
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import NamedTuple
 
-from escape_guard.build import (
+from escape_guard.build.compile import (
     Builds,
     BuildSpec,
     RevisionBuild,
@@ -19,16 +19,16 @@ from escape_guard.build import (
     run_build,
     step_resolver,
 )
-from escape_guard.checkout import Tree, WorkingTree, checkout, in_place
+from escape_guard.build.checkout import Tree, WorkingTree, checkout, in_place
 from escape_guard.diffmap import LineMap
 from escape_guard.errors import BuildError
 from escape_guard.git import Git
 from escape_guard.model import EscapeRecord
-from escape_guard.modules import Step
+from escape_guard.build.modules import Step
 from escape_guard.normalize import normalize
 from escape_guard.sources import SourceCache
 from escape_guard.tasks import Task
-from escape_guard.together import Arrangement, arrange
+from escape_guard.build.together import Arrangement, arrange
 
 
 class Analysis(NamedTuple):

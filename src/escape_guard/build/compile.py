@@ -19,11 +19,11 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
-from escape_guard.checkout import Tree
+from escape_guard.build.checkout import Tree
 from escape_guard.errors import BuildError, EnvironmentProblem
 from escape_guard.heap import parse_heap
 from escape_guard.model import EscapeRecord
-from escape_guard.modules import (
+from escape_guard.build.modules import (
     Module,
     Step,
     find_modules,

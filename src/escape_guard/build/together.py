@@ -30,11 +30,11 @@ import posixpath
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from escape_guard.checkout import FOREIGN_SOURCES, Tree
+from escape_guard.build.checkout import FOREIGN_SOURCES, Tree
 from escape_guard.diffmap import package_dirs
-from escape_guard.goimports import import_specs
+from escape_guard.build.goimports import import_specs
 from escape_guard.model import EscapeRecord
-from escape_guard.modules import (
+from escape_guard.build.modules import (
     Module,
     Step,
     find_modules,

@@ -13,8 +13,8 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from typing import NamedTuple
 
-from escape_guard.checkout import Tree
-from escape_guard.goimports import import_specs
+from escape_guard.build.checkout import Tree
+from escape_guard.build.goimports import import_specs
 
 _SKIP_DIRS = frozenset({"vendor", "testdata", "node_modules"})
 
