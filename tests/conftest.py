@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -95,3 +96,23 @@ def repo(tmp_path: Path, go_env: dict[str, str]) -> Repo:
 @pytest.fixture
 def go_module() -> str:
     return "module example.com/m\n\ngo 1.21\n"
+
+
+if TYPE_CHECKING:  # the module proxy's fixtures
+    from tests.goproxy import Proxy
+
+
+@pytest.fixture(scope="session")
+def goproxy(tmp_path_factory: pytest.TempPathFactory) -> Proxy:
+    """A file GOPROXY serving the golang.org/x code of two Go releases (tests/goproxy.py)."""
+    from tests.goproxy import build_proxy
+
+    return build_proxy(tmp_path_factory.mktemp("goproxy"))
+
+
+@pytest.fixture(scope="session")
+def proxy_env(goproxy: Proxy, go_env: dict[str, str]) -> dict[str, str]:
+    """``go_env`` reading modules from ``goproxy``, with a module cache kept across runs."""
+    from tests.goproxy import proxy_environment
+
+    return proxy_environment(goproxy, go_env)
