@@ -439,7 +439,10 @@ def test_truncated_hunk_is_an_error() -> None:
         ([("pkg/_skip.go", "pkg/_skip.go")], False),
         ([("go.mod", "go.mod")], True),
         ([("sub/go.work", "sub/go.work")], True),
-        ([("go.sum", "go.sum")], False),
+        ([("go.sum", "go.sum")], True),
+        ([("cmd/app/default.pgo", "cmd/app/default.pgo")], True),
+        ([("vendor/modules.txt", "vendor/modules.txt")], True),
+        ([("docs/modules.txt", "docs/modules.txt")], False),
         ([], False),
     ],
 )

@@ -317,7 +317,7 @@ def test_no_go_changes_builds_nothing(repo: Repo, capsys: pytest.CaptureFixture[
     assert code == 0
     assert report["summary"]["new"] == 0
     assert report["go_version"] == ""  # the toolchain was never asked
-    assert "no Go files changed" in capsys.readouterr().err
+    assert "nothing was built" in capsys.readouterr().err
 
 
 def test_unknown_revision(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:

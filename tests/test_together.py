@@ -376,7 +376,7 @@ def test_what_one_command_cannot_build_is_built_apart(
     on_feature(repo)
     repo.commit({"a/a.go": LIB_A.replace("x := 1", "x := 3"), **change})
     together, _ = compare_ways(repo, monkeypatch)
-    assert spy.arranged == [why]
+    assert spy.arranged[0] == why  # a second wave may build importers of b
     assert together.findings  # built, apart
 
 

@@ -27,6 +27,7 @@ from unidiff.patch import Hunk, PatchSet
 from escape_guard.errors import GitError
 
 _GIT_HEADER = "diff --git "
+_BUILD_FILES = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum", "default.pgo"})
 _DEV_NULL = "/dev/null"
 _OLD_PREFIXES = ("a/", "c/", "i/", "o/", "w/", "1/")  # "c/" ... "w/": diff.mnemonicPrefix
 _NEW_PREFIXES = ("b/", "c/", "i/", "o/", "w/", "2/")
@@ -145,7 +146,7 @@ def go_files_changed(linemap: LineMap) -> bool:
     """Whether the diff touches anything ``go build`` reads: if not, there is nothing to build.
 
     Test files and what the go command ignores (``testdata``, names starting with ``.`` or
-    ``_``) do not count; ``go.mod`` and ``go.work`` do (the ``go`` line changes semantics).
+    ``_``) do not count; module files, ``vendor/modules.txt`` and PGO profiles do.
     """
     paths = {p for f in linemap.files for p in (f.old_path, f.new_path) if p is not None}
     return any(_is_build_input(p) for p in paths)
@@ -177,7 +178,7 @@ def _is_build_input(path: str) -> bool:
         return False
     name = parts[-1]
     is_source = name.endswith(".go") and not name.endswith("_test.go")
-    return is_source or name in {"go.mod", "go.work"}
+    return is_source or name in _BUILD_FILES or parts[-2:] == ["vendor", "modules.txt"]
 
 
 def _split_files(text: str) -> Iterator[list[str]]:

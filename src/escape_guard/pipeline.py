@@ -10,8 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from escape_guard.build.analysis import Ahead, build_both
+from escape_guard.build.analysis import Ahead
 from escape_guard.build.compile import BuildSpec
+from escape_guard.build.reach import Revisions as BuildRevisions
+from escape_guard.build.reach import build_reached, reaches_beyond
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -124,20 +126,19 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         revs.base, revs.head, revs.merge_base, (), packages=config.packages, notes=tuple(notes)
     )
     if not go_files_changed(linemap):
-        notes.append("no Go files changed: nothing was built")
+        notes.append("no Go files, module files or PGO profiles changed: nothing was built")
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     packages = _packages(git, revs, linemap, options, notes)
-    if packages == frozenset():
+    if packages == frozenset() and not reaches_beyond(linemap):
         notes.append("no Go package to build" + (" in this shard" if options.shard else ""))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
     with timer.phase("build"):
-        version, base, head = build_both(
+        version, base, head = build_reached(
             ahead,
             spec,
             linemap,
-            base=revs.merge_base,
-            head=revs.head.sha,
+            BuildRevisions(revs.merge_base, revs.head.sha),
             packages=packages,
             explain=options.explain,
             notes=notes,

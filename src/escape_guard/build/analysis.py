@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 from typing import NamedTuple
 
+from escape_guard.build.checkout import Tree, WorkingTree, checkout, in_place
 from escape_guard.build.compile import (
+    FACT_KINDS,
     Builds,
     BuildSpec,
     RevisionBuild,
@@ -19,23 +23,43 @@ from escape_guard.build.compile import (
     run_build,
     step_resolver,
 )
-from escape_guard.build.checkout import Tree, WorkingTree, checkout, in_place
+from escape_guard.build.facts import Declarations, declarations
+from escape_guard.build.modules import Module, Step, import_path, module_of_dir
+from escape_guard.build.together import Arrangement, arrange
 from escape_guard.diffmap import LineMap
 from escape_guard.errors import BuildError
 from escape_guard.git import Git
 from escape_guard.model import EscapeRecord
-from escape_guard.build.modules import Step
 from escape_guard.normalize import normalize
 from escape_guard.sources import SourceCache
 from escape_guard.tasks import Task
-from escape_guard.build.together import Arrangement, arrange
 
 
 class Analysis(NamedTuple):
-    """Normalized heap records of one revision and the source files they point at."""
+    """Normalized heap records of one revision and the source files they point at.
+
+    With ``BuildSpec.facts``: the facts its importers compile against (``facts.py``), from
+    the compiler and, for the directories asked for, from the sources.
+    """
 
     records: list[EscapeRecord]
     sources: SourceCache
+    facts: tuple[EscapeRecord, ...] = ()
+    declared: Mapping[str, Declarations] = MappingProxyType({})  # by import path
+
+    def merged(self, other: Analysis) -> Analysis:
+        """Both analyses' records as one build of all their packages prints them."""
+        seen = {_printed(r) for r in self.records}
+        records = self.records + [r for r in other.records if _printed(r) not in seen]
+        for path, lines in other.sources.lines.items():
+            self.sources.lines.setdefault(path, lines)
+        return Analysis(
+            records, self.sources, self.facts + other.facts, {**other.declared, **self.declared}
+        )
+
+
+def _printed(record: EscapeRecord) -> tuple[str, int, int, str]:
+    return (record.path, record.line, record.column, record.message)
 
 
 def analyze(
@@ -46,29 +70,48 @@ def analyze(
     packages: frozenset[str] | None = None,
     builds: Builds | None = None,
     compiling: Callable[[], None] | None = None,
+    declared: Collection[str] = (),
 ) -> Analysis:
-    """Build and normalize the revision ``tree`` shows (see ``build_revision``)."""
+    """Build and normalize the revision ``tree`` shows (see ``build_revision``).
+
+    ``declared``: directories whose declarations to read (``facts.declarations``).
+    """
     built = build_revision(
         tree, spec, label=label, packages=packages, builds=builds, compiling=compiling
     )
-    return _normalized(tree, built)
+    return _normalized(tree, built, declared)
 
 
-def _normalized(tree: Tree, built: RevisionBuild) -> Analysis:
+def _normalized(tree: Tree, built: RevisionBuild, declared: Collection[str] = ()) -> Analysis:
     sources = SourceCache(tree)
     records: list[EscapeRecord] = []
+    facts: list[EscapeRecord] = []
     seen: set[tuple[str, int, int, str]] = set()
     for step, raw in built.records:
         resolver = step_resolver(tree, built.modules, step)
         for record in normalize([raw], resolver, functions=sources.function_at):
-            key = (record.path, record.line, record.column, record.message)
-            if key not in seen:  # the compiler repeats some lines verbatim
+            if record.kind in FACT_KINDS:
+                facts.append(record)
+            elif (key := _printed(record)) not in seen:  # the compiler repeats some lines
                 seen.add(key)
                 records.append(record)
     for record in records:  # the revision's files go away: keep those findings point at
         if record.in_repo:
             sources.read(record.path)
-    return Analysis(records, sources)
+    return Analysis(records, sources, tuple(facts), _declared(tree, built.modules, declared))
+
+
+def _declared(
+    tree: Tree, modules: Sequence[Module], directories: Collection[str]
+) -> dict[str, Declarations]:
+    """The declarations of the packages in ``directories``, by import path."""
+    found: dict[str, Declarations] = {}
+    for directory in directories:
+        module = module_of_dir(directory, modules)
+        if module is not None:
+            path = import_path(module, directory[len(module.dir) :].lstrip("/"))
+            found[path] = declarations(tree, directory)
+    return found
 
 
 class Ahead:
@@ -104,15 +147,17 @@ def build_both(
     packages: frozenset[str] | None,
     explain: bool,
     notes: list[str],
+    declared: frozenset[str] = frozenset(),
 ) -> tuple[str, Analysis, Analysis]:
     """The toolchain's version and the analyses of revisions ``base`` and ``head`` (SHAs).
 
     One go command builds both when it can (see together.py), else each has its own. Only
     the head needs -m=2: explanations are for findings, which are head records.
+    ``declared``: directories whose declarations both analyses read (``facts.declarations``).
     """
     head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
     work = ahead.work.result()
-    job = _Job(work, base, head, spec, head_spec, packages)
+    job = _Job(work, base, head, spec, head_spec, packages, declared)
     version = Task(lambda: go_version(spec.env, cwd=work.git.root))
     try:
         built = None
@@ -133,6 +178,7 @@ class _Job(NamedTuple):
     spec: BuildSpec  # the base's
     head_spec: BuildSpec
     packages: frozenset[str] | None
+    declared: frozenset[str]
 
 
 def _build_together(
@@ -143,8 +189,9 @@ def _build_together(
     base, head = ahead.seen("base"), ahead.seen("head")
     if isinstance(base, str) or isinstance(head, str):
         return None  # a revision needs a worktree
-    scratch = os.path.join(ahead.scratch, "together")
-    os.mkdir(scratch)
+    if job.work.profiles:
+        return None  # the copies of main packages would be built without their profiles
+    scratch = tempfile.mkdtemp(prefix="together-", dir=ahead.scratch)
     arranged = arrange(
         base, head, patterns=job.spec.patterns, packages=packages, changed=changed, scratch=scratch
     )
@@ -156,7 +203,7 @@ def _build_together(
         # Built apart, the failing revision is named; should both build, say so.
         notes.append("the revisions could not be built by one go command: built apart")
         return None
-    return _normalized(base, base_build), _normalized(head, head_build)
+    return _normalized(base, base_build, job.declared), _normalized(head, head_build, job.declared)
 
 
 def _run_together(
@@ -202,7 +249,7 @@ def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, A
     they import only the standard library), so it finds those dependencies in the cache
     and its go command loads while the base compiles.
     """
-    work, base_sha, head_sha, spec, head_spec, packages = job
+    work, base_sha, head_sha, spec, head_spec, packages, declared = job
     base_label = f"base revision {base_sha[:12]}"
     head_label = f"head revision {head_sha[:12]}"
     builds = Builds()
@@ -217,7 +264,15 @@ def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, A
             if head:
                 base_compiling.wait()
             told = None if head else base_compiling.set
-            return analyze(tree, how, label=label, packages=packages, builds=builds, compiling=told)
+            return analyze(
+                tree,
+                how,
+                label=label,
+                packages=packages,
+                builds=builds,
+                compiling=told,
+                declared=declared,
+            )
 
     base = Task(lambda: build(base_sha, base_label, spec, head=False))
     head = Task(lambda: build(head_sha, head_label, head_spec, head=True))

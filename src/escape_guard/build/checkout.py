@@ -39,6 +39,8 @@ FOREIGN_SOURCES = frozenset({
 # Untracked files that would change what the go command builds.
 _UNTRACKED_INPUTS = ("*.go", "*go.mod", "*go.sum", "*go.work", "*go.work.sum")
 _GO_MODS = ("go.mod", "*/go.mod")  # a pathspec's * also matches "/"
+_PROFILES = ("default.pgo", "*/default.pgo")
+_VENDOR_LIST = "/vendor/modules.txt"  # not read through -overlay
 _LINK, _SUBMODULE = "120000", "160000"
 
 
@@ -109,13 +111,16 @@ class WorkingTree:
     usable: bool  # False: a sparse checkout, which lacks tracked files
     untracked: tuple[str, ...] = ()  # untracked build inputs, hidden from every revision
     go_mods: tuple[str, ...] = ()  # the go.mod files git tracks, from its index
+    profiles: tuple[str, ...] = ()  # the PGO profiles (default.pgo) git tracks
 
     @classmethod
     def inspect(cls, git: Git) -> WorkingTree:
+        profiles = tuple(git.tracked(*_PROFILES))
         if git.is_sparse():
-            return cls(git, usable=False)
+            return cls(git, usable=False, profiles=profiles)
         untracked = tuple(git.untracked(*_UNTRACKED_INPUTS))
-        return cls(git, usable=True, untracked=untracked, go_mods=tuple(git.tracked(*_GO_MODS)))
+        go_mods = tuple(git.tracked(*_GO_MODS))
+        return cls(git, usable=True, untracked=untracked, go_mods=go_mods, profiles=profiles)
 
 
 @contextlib.contextmanager
@@ -161,6 +166,8 @@ def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | str:
             return f"{change.path} differs and is a symbolic link"
         if "\ufffd" in change.path:  # decoded with replacements: not a name -overlay can use
             return f"{change.path} differs and its name is not UTF-8"
+        if change.path.endswith(_VENDOR_LIST) or change.path == _VENDOR_LIST[1:]:
+            return f"{change.path} differs, and the go command reads it directly"
         extension = posixpath.splitext(change.path)[1]
         if extension in FOREIGN_SOURCES:
             return f"{change.path} differs, and -overlay does not reach {extension} files"

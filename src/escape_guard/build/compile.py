@@ -20,9 +20,6 @@ from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
 from escape_guard.build.checkout import Tree
-from escape_guard.errors import BuildError, EnvironmentProblem
-from escape_guard.heap import parse_heap
-from escape_guard.model import EscapeRecord
 from escape_guard.build.modules import (
     Module,
     Step,
@@ -32,7 +29,11 @@ from escape_guard.build.modules import (
     plan,
     standard_library_only,
 )
+from escape_guard.errors import BuildError, EnvironmentProblem
+from escape_guard.heap import parse_heap
+from escape_guard.model import EscapeRecord, Kind
 from escape_guard.normalize import PathResolver
+from escape_guard.parse import parse_lines
 from escape_guard.proc import run
 
 # Words of escape-analysis diagnostics; other output lines may explain a failure.
@@ -54,6 +55,8 @@ _BLOCK = 1 << 20  # bytes read from the compiler's output at a time
 # (`go build -gcflags=-m=2 std` prints 130 MB).
 _KEEP_IN_MEMORY = 8 << 20
 _GOGC = "400"
+_FACTS = (b": leaking param", b": leaking closure", b": can inline ")
+FACT_KINDS = frozenset({Kind.LEAKING_PARAM, Kind.INLINING})
 _NO_DWARF = "-dwarf=false"
 
 
@@ -67,6 +70,8 @@ class BuildSpec:
     # With explain: only explanations of positions (repository-relative path, line) it accepts.
     explain_where: Callable[[str, int], bool] | None = None
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Also keep the facts importers compile against: leak tags and inlinability (``facts``).
+    facts: bool = False
 
 
 class RevisionBuild(NamedTuple):
@@ -261,7 +266,7 @@ def run_build(
             heap = list(parse_heap(_blocks(proc.stderr, output, watch), explain=explain))
             code = proc.wait()
             if code == 0:
-                return heap
+                return heap + _fact_records(output) if spec.facts else heap
             errors = _first_errors(output)
     where = f" in module {step.module.dir}" if step.module.dir else ""
     shown = "\n".join(f"  {line}" for line in errors) or "  (the go command printed nothing)"
@@ -340,6 +345,13 @@ def _blocks(stream: IO[bytes], copy: IO[bytes], watch: _Announcements | None) ->
         if watch:
             watch.feed(block)
         yield block
+
+
+def _fact_records(output: IO[bytes]) -> list[EscapeRecord]:
+    """The ``leaking param`` and ``can inline`` records of the go command's whole output."""
+    output.seek(0)
+    kept = (line for line in output if line.startswith(b"#") or any(m in line for m in _FACTS))
+    return [r for r in parse_lines(kept, explanations=False) if r.kind in FACT_KINDS]
 
 
 def _first_errors(output: IO[bytes]) -> list[str]:

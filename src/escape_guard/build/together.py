@@ -31,9 +31,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from escape_guard.build.checkout import FOREIGN_SOURCES, Tree
-from escape_guard.diffmap import package_dirs
 from escape_guard.build.goimports import import_specs
-from escape_guard.model import EscapeRecord
 from escape_guard.build.modules import (
     Module,
     Step,
@@ -48,9 +46,11 @@ from escape_guard.build.modules import (
     plan,
     read_source,
 )
+from escape_guard.diffmap import package_dirs
+from escape_guard.model import EscapeRecord
 
 SHADOW = "_escape_guard_head"
-_BUILD_FILES = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum"})
+_BUILD_FILES = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum", "default.pgo"})
 # Finding the packages between changed ones reads the imports of every package they reach:
 # past this many, building apart is the cheaper way.
 _MAX_SCANNED = 400
