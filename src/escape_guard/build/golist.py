@@ -1,0 +1,106 @@
+"""The import graph of a revision, as the go command loads it (``go list -deps``).
+
+Asked only when a change can reach packages it does not touch: a dependency bumped or
+vendored code edited, a package whose exported facts changed, a PGO profile.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from escape_guard.build.checkout import Tree
+from escape_guard.build.compile import BuildSpec, build_environment
+from escape_guard.build.modules import Module, plan
+from escape_guard.errors import BuildError
+from escape_guard.proc import run
+
+# One line per package; fields apart by tabs, imports by spaces.
+_FORMAT = "\t".join(
+    [
+        "{{.ImportPath}}",
+        "{{.Dir}}",
+        "{{.Name}}",
+        "{{if .Module}}{{.Module.Path}}{{end}}",
+        "{{if .Module}}{{.Module.Main}}{{end}}",
+        "{{if .Module}}{{.Module.Version}}"
+        "{{if .Module.Replace}} => {{.Module.Replace.Path}} {{.Module.Replace.Version}}{{end}}"
+        "{{end}}",
+        '{{join .Imports " "}}',
+        "{{if .Error}}{{.Error.Err}}{{end}}",
+    ]
+)
+
+
+class Package(NamedTuple):
+    path: str  # import path; a PGO variant's ends with " [main package]"
+    dir: str  # repository-relative for the repository's own packages, else absolute
+    name: str
+    module: str  # module path; "" for the standard library
+    own: bool  # a package of the repository's modules
+    version: str  # the module's version, " => replacement" when replaced
+    imports: tuple[str, ...]
+    error: str
+
+
+class Graph(NamedTuple):
+    packages: Mapping[str, Package]
+
+    def own(self) -> list[Package]:
+        return [p for p in self.packages.values() if p.own]
+
+    def importers(self, targets: Collection[str]) -> dict[str, str]:
+        """Every package importing one of ``targets``, directly or not: path → the import
+        (of a target or of another importer) that leads there."""
+        by_import: dict[str, list[str]] = {}
+        for package in self.packages.values():
+            for imported in package.imports:
+                by_import.setdefault(imported, []).append(package.path)
+        found: dict[str, str] = {}
+        todo = list(targets)
+        while todo:
+            current = todo.pop()
+            for importer in by_import.get(current, ()):
+                if importer not in found and importer not in targets:
+                    found[importer] = current
+                    todo.append(importer)
+        return found
+
+    def through(self, importer: str, found: Mapping[str, str]) -> list[str]:
+        """The chain from ``importer`` down to the target ``found`` led it to."""
+        chain = [importer]
+        while chain[-1] in found:
+            chain.append(found[chain[-1]])
+        return chain
+
+
+def load(tree: Tree, modules: Sequence[Module], spec: BuildSpec) -> Graph:
+    """Every package the patterns select in ``tree``, and all they import."""
+    packages: dict[str, Package] = {}
+    for step in plan(tree, modules, spec.patterns):
+        cwd = os.path.join(tree.root, step.module.dir)
+        cmd = ["go", "list", "-e", "-deps", "-f", _FORMAT]
+        if tree.overlay:
+            cmd.append("-overlay=" + tree.overlay)
+        if spec.tags:
+            cmd.append("-tags=" + ",".join(spec.tags))
+        result = run([*cmd, *step.patterns], cwd=cwd, env=build_environment(spec.env), check=False)
+        if result.returncode != 0:
+            shown = result.stderr.strip() or result.stdout.strip()
+            raise BuildError(f"go list could not load the packages of {cwd}:\n  {shown}")
+        packages.update((p.path, p) for p in _packages(result.stdout, tree.root))
+    return Graph(packages)
+
+
+def _packages(output: str, root: str) -> Iterable[Package]:
+    for line in output.splitlines():
+        fields = line.split("\t")
+        if len(fields) != 8:
+            continue
+        path, directory, name, module, main, version, imports, error = fields
+        own = main == "true"
+        if own and directory:
+            directory = os.path.relpath(directory, root).replace(os.sep, "/")
+            directory = "" if directory == "." else directory
+        yield Package(path, directory, name, module, own, version, tuple(imports.split()), error)

@@ -1,0 +1,174 @@
+"""Compile what the change reaches, at a cost that follows it.
+
+A package is compiled with -m at both revisions when its own Go files differ, or when
+something it compiles against differs in a way that can change its escape analysis
+(``impact``): a dependency bumped or vendored code edited, its module's ``go`` line, the
+profile of a main it is built for, or a package it imports whose exports changed
+(``facts``). The last is known only once the changed packages are built, so the build
+runs in two waves: the packages known to be reached, then, if their exports changed,
+every package importing them. Importers of a package whose bodies changed but whose
+exports did not are never compiled with -m.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import NamedTuple
+
+from escape_guard.build.analysis import Ahead, Analysis, build_both
+from escape_guard.build.checkout import checkout
+from escape_guard.build.compile import BuildSpec
+from escape_guard.build.facts import changed_declarations, changed_facts, inlinable, package_facts
+from escape_guard.build.golist import Graph, load
+from escape_guard.build.impact import (
+    dependency_reach,
+    export_reach,
+    module_changes,
+    profile_changes,
+    profile_mains,
+    profile_reach,
+)
+from escape_guard.build.modules import find_modules
+from escape_guard.diffmap import LineMap
+from escape_guard.tasks import Task
+
+_NAMED = 4  # packages named in a note before "and N more"
+
+
+class Revisions(NamedTuple):
+    base: str  # SHA
+    head: str
+
+
+def build_reached(
+    ahead: Ahead,
+    spec: BuildSpec,
+    linemap: LineMap,
+    revisions: Revisions,
+    *,
+    packages: frozenset[str] | None,
+    explain: bool,
+    notes: list[str],
+) -> tuple[str, Analysis, Analysis]:
+    """The toolchain's version and both revisions' analyses of every package the change
+    reaches (``packages``: the directories holding changed Go files; None: every package)."""
+    if packages is None:
+        return build_both(
+            ahead, spec, linemap, **revisions._asdict(), packages=None, explain=explain,
+            notes=notes,
+        )  # fmt: skip
+    waves = _Waves(ahead, spec, linemap, revisions, explain=explain, notes=notes)
+    return waves.run(packages)
+
+
+def reaches_beyond(linemap: LineMap) -> bool:
+    """Whether the change can reach packages without changed Go files before any is built."""
+    paths = [p for f in linemap.files for p in (f.old_path, f.new_path) if p]
+    return bool(module_changes(paths) or profile_changes(paths))
+
+
+class _Waves:
+    def __init__(
+        self,
+        ahead: Ahead,
+        spec: BuildSpec,
+        linemap: LineMap,
+        revisions: Revisions,
+        *,
+        explain: bool,
+        notes: list[str],
+    ) -> None:
+        self.ahead, self.linemap, self.revisions = ahead, linemap, revisions
+        self.spec = replace(spec, facts=True)
+        self.explain, self.notes = explain, notes
+        self._graphs: tuple[Graph, Graph] | None = None
+        self.paths = sorted({p for f in linemap.files for p in (f.old_path, f.new_path) if p})
+
+    def run(self, changed: frozenset[str]) -> tuple[str, Analysis, Analysis]:
+        reached: dict[str, str] = {}
+        modules, profiles = module_changes(self.paths), profile_changes(self.paths)
+        if modules:
+            reached.update(dependency_reach(*self.graphs(), modules))
+        if profiles:
+            reached.update(profile_reach(self.graphs(), profiles))
+        first = self._with_mains(changed | reached.keys(), reached)
+        version, base, head = self._build(first, declared=changed)
+        exporters = self._exporters(base, head)
+        if exporters:
+            reach = export_reach(self.graphs(), exporters)
+            more = {d: why for d, why in reach.items() if d not in first}
+            second = self._with_mains(more, more) - first
+            if second:
+                _, base_more, head_more = self._build(second, declared=frozenset())
+                base, head = base.merged(base_more), head.merged(head_more)
+            reached.update(more)
+        self.notes.extend(_said({d: w for d, w in reached.items() if d not in changed}))
+        return version, base, head
+
+    def graphs(self) -> tuple[Graph, Graph]:
+        """Both revisions' import graphs, loaded at the first question."""
+        if self._graphs is None:
+            base = Task(lambda: self._graph("base", self.revisions.base))
+            head = Task(lambda: self._graph("head", self.revisions.head))
+            try:
+                self._graphs = (base.result(), head.result())
+            finally:
+                base.join()
+                head.join()
+        return self._graphs
+
+    def _graph(self, label: str, sha: str) -> Graph:
+        work = self.ahead.work.result()
+        with checkout(work, sha, label=label, seen=self.ahead.seen(label)) as tree:
+            return load(tree, find_modules(tree), self.spec)
+
+    def _with_mains(self, dirs: Iterable[str], reached: dict[str, str]) -> frozenset[str]:
+        """``dirs`` and the main packages with a profile that any of them is built for."""
+        wanted = frozenset(dirs)
+        if not self.ahead.work.result().profiles and not profile_changes(self.paths):
+            return wanted
+        mains = profile_mains(self.graphs(), wanted)
+        for directory, why in mains.items():
+            reached.setdefault(directory, why)
+        return wanted | mains.keys()
+
+    def _build(
+        self, packages: frozenset[str], *, declared: frozenset[str]
+    ) -> tuple[str, Analysis, Analysis]:
+        return build_both(
+            self.ahead,
+            self.spec,
+            self.linemap,
+            base=self.revisions.base,
+            head=self.revisions.head,
+            packages=packages,
+            explain=self.explain,
+            notes=self.notes,
+            declared=declared,
+        )
+
+    def _exporters(self, base: Analysis, head: Analysis) -> dict[str, str]:
+        """The changed packages (by import path) whose exports changed, and how."""
+        old, new = package_facts(base.facts), package_facts(head.facts)
+        exporters = changed_facts(old, new)
+        can_inline = inlinable([*old.values(), *new.values()])
+        for path in sorted(base.declared.keys() & head.declared.keys()):
+            why = changed_declarations(base.declared[path], head.declared[path], can_inline)
+            if why and path not in exporters:
+                exporters[path] = why
+        return exporters
+
+
+def _said(reached: Mapping[str, str]) -> list[str]:
+    """One note per reason: which packages were compiled for it."""
+    by_reason: dict[str, list[str]] = {}
+    for directory, why in sorted(reached.items()):
+        by_reason.setdefault(why, []).append(f"`{directory or '.'}`")
+    return [f"also compiled {_listed(dirs)}: {why}" for why, dirs in by_reason.items()]
+
+
+def _listed(dirs: Iterable[str]) -> str:
+    names = list(dirs)
+    shown = ", ".join(names[:_NAMED])
+    return shown + (f" and {len(names) - _NAMED} more" if len(names) > _NAMED else "")
