@@ -186,7 +186,7 @@ def _copied(
     others = {d for d in changed_dirs if module_of_dir(d, modules) not in (module, None)}
     graph = _ImportGraph(head, module, modules, others)
     copies = set(targets)
-    if len(mine) > 1 or others:  # a copy may reach a changed package other than itself
+    if len(mine) > 1 or mine - targets or others:  # a copy may reach another changed package
         reachable = graph.reachable(targets)
         reaches: dict[str, bool] = {}
 

@@ -1,0 +1,313 @@
+"""The contract: findings equal comparing what ``go build ./...`` compiles at both revisions.
+
+Every test here builds its reference the plain way (tests/reference.py: both revisions
+exported, ``go build -gcflags=-m ./...`` in each) and checks the product's default run —
+which compiles only what the change reaches — against it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+
+import pytest
+
+from escape_guard.build import analysis, compile
+from escape_guard.model import Report
+from escape_guard.pipeline import DiffOptions, run_diff
+from tests.conftest import Repo
+from tests.goproxy import Proxy, releases
+from tests.reference import Row, project, reference
+
+pytestmark = pytest.mark.go
+
+GO_MOD = "module example.com/m\n\ngo 1.21\n"
+LIB = """package lib
+
+// Keep looks at p and forgets it.
+func Keep(p *int) int {
+	return *p
+}
+
+// Count allocates nothing.
+//
+//go:noinline
+func Count(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		if x > 0 {
+			n++
+		}
+	}
+	for _, x := range xs {
+		if x < 0 {
+			n--
+		}
+	}
+	for _, x := range xs {
+		if x == 0 {
+			n *= 2
+		}
+	}
+	return n
+}
+"""
+APP = """package app
+
+import "example.com/m/lib"
+
+func Use() int {
+	v := 1
+	return lib.Keep(&v)
+}
+
+func Counted() int {
+	xs := []int{1, 2, 3}
+	return lib.Count(xs)
+}
+"""
+CMD = """package main
+
+import "example.com/m/app"
+
+func main() {
+	println(app.Use())
+}
+"""
+
+
+class Compiled:
+    """The package patterns of every go build the product runs."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.patterns: list[str] = []
+        real = compile.run_build
+
+        def spy(cmd: list[str], *args: object, **kwargs: object) -> object:
+            self.patterns += [a for a in cmd if a.startswith("./")]
+            return real(cmd, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(compile, "run_build", spy)
+        monkeypatch.setattr(analysis, "run_build", spy)
+
+    def packages(self) -> set[str]:
+        return {p.removeprefix("./").removeprefix("_escape_guard_head/") for p in self.patterns}
+
+
+def diff(repo: Repo, env: Mapping[str, str] | None = None) -> Report:
+    options = DiffOptions(repo=str(repo.path), base="main", head="feature", env=env or repo.env)
+    return run_diff(options)
+
+
+def branch(repo: Repo, base: Mapping[str, str], head: Mapping[str, str | None]) -> None:
+    repo.commit(dict(base))
+    repo.git("checkout", "--quiet", "-b", "feature")
+    repo.commit(dict(head))
+
+
+def test_a_callee_that_starts_leaking_moves_a_callers_local_in_an_untouched_package(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leaks = LIB.replace("func Keep(p *int) int {\n", "func Keep(p *int) int {\n\tkept = p\n")
+    branch(
+        repo,
+        {"go.mod": GO_MOD, "lib/lib.go": LIB, "app/app.go": APP, "cmd/c/main.go": CMD},
+        {"lib/lib.go": leaks + "\nvar kept *int\n"},
+    )
+    compiled = Compiled(monkeypatch)
+    report = diff(repo)
+    assert project(report) == reference(repo.path, "main", "feature", repo.env)
+    assert project(report) == [
+        Row("indirect", "app/app.go", 6, "moved", "v"),
+        Row("indirect", "cmd/c/main.go", 6, "moved", "app.v"),  # app.Use inlined into main
+    ]
+    assert any("`app`" in n and "`Keep` now says `leaking param: p`" in n for n in report.notes)
+    assert compiled.packages() == {"lib", "app", "cmd/c"}  # every importer, directly or not
+
+
+def test_importers_of_a_body_that_changed_without_its_exports_are_not_compiled(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    branch(
+        repo,
+        {"go.mod": GO_MOD, "lib/lib.go": LIB, "app/app.go": APP, "cmd/c/main.go": CMD},
+        {"lib/lib.go": LIB.replace("n *= 2", "n *= 3\n\t\t\tn += len(xs)")},
+    )
+    compiled = Compiled(monkeypatch)
+    report = diff(repo)
+    assert project(report) == reference(repo.path, "main", "feature", repo.env) == []
+    assert compiled.packages() == {"lib"}
+    assert not any(n.startswith("also compiled") for n in report.notes)
+
+
+GENERIC = """package lib
+
+// Box returns v as it is.
+func Box[T any](v T) T {
+	return v
+}
+
+var last any
+"""
+GENERIC_ESCAPES = """package lib
+
+// Box returns v as it is, and keeps a pointer to it.
+func Box[T any](v T) T {
+	last = &v
+	return v
+}
+
+var last any
+"""
+USER = """package app
+
+import "example.com/m/lib"
+
+func Boxed() int {
+	return lib.Box(3)
+}
+"""
+
+
+def test_an_escape_in_a_generic_body_is_found_where_it_is_instantiated(repo: Repo) -> None:
+    branch(
+        repo,
+        {"go.mod": GO_MOD, "lib/lib.go": GENERIC, "app/app.go": USER},
+        {"lib/lib.go": GENERIC_ESCAPES},
+    )
+    report = diff(repo)
+    rows = reference(repo.path, "main", "feature", repo.env)
+    assert project(report) == rows
+    # v of Box is printed where Box is instantiated, at Box's (unchanged) parameter line
+    assert Row("indirect", "lib/lib.go", 4, "moved", "lib.v") in rows
+    assert any("`app`" in n and "generic `Box`" in n for n in report.notes)
+
+
+SIZED = """package lib
+
+// Size is how much a buffer holds.
+const Size = 64
+"""
+BUFFER = """package app
+
+import "example.com/m/lib"
+
+func Sum() int {
+	buf := make([]byte, lib.Size)
+	n := 0
+	for _, b := range buf {
+		n += int(b)
+	}
+	return n
+}
+"""
+
+
+def test_a_constant_that_changes_moves_an_importers_buffer_to_the_heap(repo: Repo) -> None:
+    branch(
+        repo,
+        {"go.mod": GO_MOD, "lib/lib.go": SIZED, "app/app.go": BUFFER},
+        {"lib/lib.go": SIZED.replace("64", "1 << 20")},
+    )
+    report = diff(repo)
+    assert project(report) == reference(repo.path, "main", "feature", repo.env)
+    assert project(report) == [Row("indirect", "app/app.go", 6, "escape", "make([]byte, 1048576)")]
+    assert any("package-level declarations changed" in n for n in report.notes)
+
+
+SEAL = """package m
+
+import "golang.org/x/crypto/chacha20poly1305"
+
+func SealZero(key, msg []byte) []byte {
+	aead, err := chacha20poly1305.New(key)
+	if err != nil {
+		return nil
+	}
+	var nonce [chacha20poly1305.NonceSize]byte
+	return aead.Seal(nil, nonce[:], msg, nil)
+}
+"""
+CRYPTO = "golang.org/x/crypto"
+
+
+def _go(repo: Repo, env: Mapping[str, str], *args: str) -> None:
+    subprocess.run(["go", "-C", str(repo.path), *args], env=env, check=True, capture_output=True)
+
+
+def _consumer(repo: Repo, goproxy: Proxy, env: Mapping[str, str]) -> str:
+    """A module using x/crypto at the older release's version, committed with its go.sum."""
+    older, newer = releases()
+    gomod = (
+        f"module example.com/m\n\ngo 1.25.0\n\nrequire {CRYPTO} {goproxy.version(CRYPTO, older)}\n"
+    )
+    repo.write({"go.mod": gomod, "seal.go": SEAL, "other/other.go": "package other\n"})
+    _go(repo, env, "mod", "tidy")
+    return f"{CRYPTO}@{goproxy.version(CRYPTO, newer)}"
+
+
+def test_a_dependency_bump_alone_is_analysed_and_said(
+    repo: Repo, goproxy: Proxy, proxy_env: dict[str, str]
+) -> None:
+    bump = _consumer(repo, goproxy, proxy_env)
+    repo.commit()
+    repo.git("checkout", "--quiet", "-b", "feature")
+    _go(repo, proxy_env, "get", bump)
+    repo.commit()
+    before = (repo.path / "go.mod").read_bytes(), (repo.path / "go.sum").read_bytes()
+
+    report = diff(repo, proxy_env)
+
+    rows = reference(repo.path, "main", "feature", proxy_env)
+    assert project(report) == rows == [Row("indirect", "seal.go", 10, "moved", "nonce")]
+    old, new = goproxy.versions[CRYPTO]
+    assert any(f"went from {old} to {new}" in n and "`.`" in n for n in report.notes)
+    assert not any("`other`" in n for n in report.notes)  # imports nothing that changed
+    after = (repo.path / "go.mod").read_bytes(), (repo.path / "go.sum").read_bytes()
+    assert after == before
+
+
+def _vendor_env(env: Mapping[str, str]) -> dict[str, str]:
+    return {**env, "GOFLAGS": ""}  # the go command's own choice: vendor/ when it is there
+
+
+def test_a_vendored_bump_is_analysed_in_vendor_mode(
+    repo: Repo, goproxy: Proxy, proxy_env: dict[str, str]
+) -> None:
+    env = _vendor_env(proxy_env)
+    bump = _consumer(repo, goproxy, env)
+    _go(repo, env, "mod", "vendor")
+    repo.commit()
+    repo.git("checkout", "--quiet", "-b", "feature")
+    _go(repo, env, "get", bump)
+    _go(repo, env, "mod", "vendor")
+    repo.commit()
+
+    report = diff(repo, env)
+
+    rows = reference(repo.path, "main", "feature", env)
+    assert project(report) == rows == [Row("indirect", "seal.go", 10, "moved", "nonce")]
+    # vendor/modules.txt is read by the go command directly: each revision is checked out
+    assert any("checked out into a worktree" in n for n in report.notes)
+
+
+def test_an_edit_of_vendored_code_is_analysed(
+    repo: Repo, goproxy: Proxy, proxy_env: dict[str, str]
+) -> None:
+    env = _vendor_env(proxy_env)
+    _consumer(repo, goproxy, env)
+    _go(repo, env, "mod", "vendor")
+    repo.commit()
+    repo.git("checkout", "--quiet", "-b", "feature")
+    vendored = repo.path / "vendor" / CRYPTO / "chacha20poly1305" / "chacha20poly1305.go"
+    text = vendored.read_text()
+    assert "\nfunc New(" in text
+    repo.commit({str(vendored.relative_to(repo.path)): text.replace(
+        "\nfunc New(", "\n//go:noinline\nfunc New(", 1
+    )})  # fmt: skip
+
+    report = diff(repo, env)
+
+    rows = reference(repo.path, "main", "feature", env)
+    assert project(report) == rows == [Row("indirect", "seal.go", 10, "moved", "nonce")]
+    assert any("vendored code of `golang.org/x/crypto/chacha20poly1305`" in n for n in report.notes)
