@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -12,6 +13,7 @@ from typing import NamedTuple
 
 from escape_guard.build.analysis import Ahead
 from escape_guard.build.compile import BuildSpec
+from escape_guard.build.constraints import Platform, excluded_by, platform_of
 from escape_guard.build.reach import Revisions as BuildRevisions
 from escape_guard.build.reach import build_reached, reaches_beyond
 from escape_guard.compare import compare
@@ -107,7 +109,7 @@ def run_diff(
     """
     found = git or Git.discover(options.repo, env=options.env)
     with tempfile.TemporaryDirectory(prefix="escape-guard-") as scratch:
-        ahead = Ahead(found, scratch)
+        ahead = Ahead(found, scratch, options.env)
         try:
             return _run_diff(options, found, ahead, Timer(progress))
         finally:
@@ -132,7 +134,9 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
     if packages == frozenset() and not reaches_beyond(linemap):
         notes.append("no Go package to build" + (" in this shard" if options.shard else ""))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
-    spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
+    target = platform_of(options.env, tags=config.tags, version=ahead.version.result())
+    notes += not_compiled(git, revs, linemap, target)
+    spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env, target=target)
     with timer.phase("build"):
         version, base, head = build_reached(
             ahead,
@@ -153,6 +157,25 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         timings=tuple(timer.phases),
         notes=tuple(notes),
     )
+
+
+def not_compiled(git: Git, revs: Revisions, linemap: LineMap, target: Platform) -> list[str]:
+    """Notes naming the changed Go files the build for ``target`` never compiles."""
+    wanted: dict[str, str] = {}  # "<sha>:<path>" → path
+    for change in linemap.files:
+        path = change.new_path or change.old_path
+        sha = revs.head.sha if change.new_path else revs.merge_base
+        if path and package_dirs([path]):
+            wanted[f"{sha}:{path}"] = path
+    texts = git.blobs(wanted)
+    notes: list[str] = []
+    for spec, path in wanted.items():
+        text = texts[spec].decode("utf-8", "replace")
+        why = excluded_by(posixpath.basename(path), text, target)
+        if why:
+            tags = f" with tags {','.join(sorted(target.tags))}" if target.tags else ""
+            notes.append(f"not analysed: `{path}` {why} (built for {target.name}{tags})")
+    return notes
 
 
 def _packages(

@@ -117,9 +117,10 @@ def _declared(
 class Ahead:
     """What threads work out while the main one reads the revisions and their diff."""
 
-    def __init__(self, git: Git, scratch: str) -> None:
+    def __init__(self, git: Git, scratch: str, env: Mapping[str, str]) -> None:
         self.scratch = scratch  # removed when the comparison is done
         self.work = Task(lambda: WorkingTree.inspect(git))
+        self.version = Task(lambda: go_version(env, cwd=git.root))  # asked for when building
         self._trees: dict[str, Task[Tree | str]] = {}
 
     def see(self, label: str, sha: str) -> None:
@@ -133,6 +134,7 @@ class Ahead:
 
     def join(self) -> None:
         self.work.join()
+        self.version.join()
         for task in self._trees.values():
             task.join()
 
@@ -158,15 +160,11 @@ def build_both(
     head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
     work = ahead.work.result()
     job = _Job(work, base, head, spec, head_spec, packages, declared)
-    version = Task(lambda: go_version(spec.env, cwd=work.git.root))
-    try:
-        built = None
-        if packages is not None and work.usable:
-            built = _build_together(job, ahead, packages, linemap, notes)
-        analyses = built or _build_apart(job, ahead, notes)
-        return version.result(), *analyses
-    finally:
-        version.join()
+    built = None
+    if packages is not None and work.usable:
+        built = _build_together(job, ahead, packages, linemap, notes)
+    analyses = built or _build_apart(job, ahead, notes)
+    return ahead.version.result(), *analyses
 
 
 class _Job(NamedTuple):
@@ -193,7 +191,13 @@ def _build_together(
         return None  # the copies of main packages would be built without their profiles
     scratch = tempfile.mkdtemp(prefix="together-", dir=ahead.scratch)
     arranged = arrange(
-        base, head, patterns=job.spec.patterns, packages=packages, changed=changed, scratch=scratch
+        base,
+        head,
+        patterns=job.spec.patterns,
+        packages=packages,
+        changed=changed,
+        scratch=scratch,
+        target=job.spec.target,
     )
     if isinstance(arranged, str):
         return None

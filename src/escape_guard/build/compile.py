@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
 from escape_guard.build.checkout import Tree
+from escape_guard.build.constraints import Platform
 from escape_guard.build.modules import (
     Module,
     Step,
@@ -72,6 +73,8 @@ class BuildSpec:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # Also keep the facts importers compile against: leak tags and inlinability (``facts``).
     facts: bool = False
+    # What the go command builds for: packages with no file it compiles are not named.
+    target: Platform | None = None
 
 
 class RevisionBuild(NamedTuple):
@@ -197,7 +200,7 @@ def build_revision(
     Raises BuildError naming the revision and showing the first compiler errors.
     """
     modules = find_modules(tree)
-    steps = plan(tree, modules, spec.patterns, packages=packages)
+    steps = plan(tree, modules, spec.patterns, packages=packages, target=spec.target)
     records: list[tuple[Step, EscapeRecord]] = []
     builds = builds or Builds()
     told = _Once(compiling)

@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import NamedTuple
 
 from escape_guard.build.checkout import Tree
+from escape_guard.build.constraints import Platform, excluded_by
 from escape_guard.build.goimports import import_specs
 
 _SKIP_DIRS = frozenset({"vendor", "testdata", "node_modules"})
@@ -109,6 +110,7 @@ def plan(
     patterns: Sequence[str],
     *,
     packages: Collection[str] | None = None,
+    target: Platform | None = None,
 ) -> list[Step]:
     """Split repository-relative package patterns into one ``go build`` per module.
 
@@ -116,10 +118,11 @@ def plan(
     the part of an enclosing module below ``a``; a directory that does not exist
     in this revision is skipped (the package was added or removed). With
     ``packages`` (repository-relative directories), only those of them that the
-    patterns select are built, each named on the command line.
+    patterns select are built, each named on the command line, and only those with a file
+    the build for ``target`` compiles (``go build ./...`` skips the others).
     """
     if packages is not None:
-        return _plan_packages(tree, modules, patterns, packages)
+        return _plan_packages(tree, modules, patterns, packages, target)
     steps: list[Step] = []
     for module in modules:
         mine: list[str] = []
@@ -133,13 +136,17 @@ def plan(
 
 
 def _plan_packages(
-    tree: Tree, modules: Sequence[Module], patterns: Sequence[str], packages: Collection[str]
+    tree: Tree,
+    modules: Sequence[Module],
+    patterns: Sequence[str],
+    packages: Collection[str],
+    target: Platform | None,
 ) -> list[Step]:
     chosen: dict[Module, list[str]] = {}
     for directory in sorted(packages):
         owner = _owner_dir(directory, modules)
         module = next((m for m in modules if m.dir == owner and is_under(directory, m.dir)), None)
-        if module is None or not go_sources(tree, directory):
+        if module is None or not compiled_sources(tree, directory, target):
             continue
         rel = directory[len(module.dir) :].lstrip("/")
         import_path = f"{module.path}/{rel}" if rel else module.path
@@ -208,6 +215,14 @@ def _exists(tree: Tree, module: Module, local: str) -> bool:
 def go_sources(tree: Tree, directory: str) -> list[str]:
     """The names of the non-test Go files of a repository directory, in this revision."""
     return [n for n in tree.names(directory) if n.endswith(".go") and not n.endswith("_test.go")]
+
+
+def compiled_sources(tree: Tree, directory: str, target: Platform | None) -> list[str]:
+    """The non-test Go files of a directory that the build for ``target`` compiles."""
+    names = go_sources(tree, directory)
+    if target is None:
+        return names
+    return [n for n in names if not excluded_by(n, read_source(tree, directory, n) or "", target)]
 
 
 def read_source(tree: Tree, directory: str, name: str) -> str | None:

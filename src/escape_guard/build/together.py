@@ -31,6 +31,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from escape_guard.build.checkout import FOREIGN_SOURCES, Tree
+from escape_guard.build.constraints import Platform
 from escape_guard.build.goimports import import_specs
 from escape_guard.build.modules import (
     Module,
@@ -106,6 +107,7 @@ def arrange(
     packages: Collection[str],
     changed: Iterable[str],
     scratch: str,
+    target: Platform | None = None,
 ) -> Arrangement | str:
     """One go command per module for both revisions, or why the revisions need two.
 
@@ -115,7 +117,13 @@ def arrange(
     """
     try:
         return _arrange(
-            base, head, patterns=patterns, packages=packages, changed=list(changed), scratch=scratch
+            base,
+            head,
+            patterns=patterns,
+            packages=packages,
+            changed=list(changed),
+            scratch=scratch,
+            target=target,
         )
     except _Apart as why:
         return str(why)
@@ -129,6 +137,7 @@ def _arrange(
     packages: Collection[str],
     changed: Sequence[str],
     scratch: str,
+    target: Platform | None,
 ) -> Arrangement:
     for path in changed:
         if posixpath.basename(path) in _BUILD_FILES:
@@ -138,8 +147,8 @@ def _arrange(
     # The trees differ where the diff does, which no go.mod is in: they have the same modules.
     modules = find_modules(base)
     changed_dirs = package_dirs(changed)
-    base_steps = {s.module: s for s in plan(base, modules, patterns, packages=packages)}
-    head_steps = {s.module: s for s in plan(head, modules, patterns, packages=packages)}
+    base_steps = _by_module(plan(base, modules, patterns, packages=packages, target=target))
+    head_steps = _by_module(plan(head, modules, patterns, packages=packages, target=target))
     entries = {os.path.join(base.root, p): c or "" for p, c in base.replaced.items()}
     steps: list[Step] = []
     prefixes: dict[str, str] = {}
@@ -312,6 +321,10 @@ def _rewritten(path: str, text: str, rewrite: Mapping[str, str]) -> str | None:
         if f'"{old}"' in copy or f"`{old}`" in copy:
             raise _Apart(f"{path} names {old} outside its imports")
     return copy
+
+
+def _by_module(steps: Iterable[Step]) -> dict[Module, Step]:
+    return {step.module: step for step in steps}
 
 
 def _rel(module: Module, directory: str, *, copy: bool = False) -> str:
