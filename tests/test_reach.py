@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -311,3 +312,53 @@ def test_an_edit_of_vendored_code_is_analysed(
     rows = reference(repo.path, "main", "feature", env)
     assert project(report) == rows == [Row("indirect", "seal.go", 10, "moved", "nonce")]
     assert any("vendored code of `golang.org/x/crypto/chacha20poly1305`" in n for n in report.notes)
+
+
+PGO = Path(__file__).parent / "fixtures" / "pgo"
+
+
+def _profiled(repo: Repo, *, profile: bool) -> None:
+    """The PGO fixture's module; ``profile``: with cmd/app's default.pgo."""
+    repo.write(
+        {
+            "go.mod": GO_MOD,
+            "lib/lib.go": (PGO / "lib.go.txt").read_text(),
+            "cmd/app/main.go": (PGO / "main.go.txt").read_text(),
+            "other/other.go": "package other\n",
+        }
+    )
+    if profile:
+        (repo.path / "cmd" / "app" / "default.pgo").write_bytes((PGO / "default.pgo").read_bytes())
+
+
+def test_a_profile_added_to_a_main_is_analysed_as_the_go_command_applies_it(repo: Repo) -> None:
+    _profiled(repo, profile=False)
+    repo.commit()
+    repo.git("checkout", "--quiet", "-b", "feature")
+    _profiled(repo, profile=True)
+    repo.commit()
+
+    report = diff(repo)
+
+    # With the profile, Fill is inlined into the hot loop, where its buffer escapes.
+    rows = reference(repo.path, "main", "feature", repo.env)
+    assert project(report) == rows
+    assert Row("indirect", "cmd/app/main.go", 28, "escape", "make([]byte, 16)") in rows
+    assert any("`cmd/app`" in n and "default.pgo changed" in n for n in report.notes)
+
+
+def test_a_package_built_for_a_profiled_main_is_compiled_with_the_profile(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _profiled(repo, profile=True)
+    repo.commit()
+    repo.git("checkout", "--quiet", "-b", "feature")
+    lib = (PGO / "lib.go.txt").read_text()
+    repo.commit({"lib/lib.go": lib.replace("b[i] ^= 7", "b[i] ^= 5")})
+    compiled = Compiled(monkeypatch)
+
+    report = diff(repo)
+
+    assert project(report) == reference(repo.path, "main", "feature", repo.env) == []
+    assert compiled.packages() == {"lib", "cmd/app"}
+    assert any("`cmd/app`" in n and "default.pgo applies to `lib`" in n for n in report.notes)

@@ -40,7 +40,9 @@ FOREIGN_SOURCES = frozenset({
 _UNTRACKED_INPUTS = ("*.go", "*go.mod", "*go.sum", "*go.work", "*go.work.sum")
 _GO_MODS = ("go.mod", "*/go.mod")  # a pathspec's * also matches "/"
 _PROFILES = ("default.pgo", "*/default.pgo")
-_VENDOR_LIST = "/vendor/modules.txt"  # not read through -overlay
+# Files the go command reads without -overlay: vendor/modules.txt and PGO profiles.
+_VENDOR_LIST = "vendor/modules.txt"
+_PROFILE = "default.pgo"
 _LINK, _SUBMODULE = "120000", "160000"
 
 
@@ -153,6 +155,14 @@ def in_place(work: WorkingTree, sha: str, scratch: str) -> Tree | str:
     return overlay_tree(work, sha, scratch)
 
 
+def _read_directly(path: str) -> bool:
+    return (
+        path == _VENDOR_LIST
+        or path.endswith("/" + _VENDOR_LIST)
+        or (posixpath.basename(path) == _PROFILE)
+    )
+
+
 def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | str:
     """The working tree seen as ``sha`` through an overlay, or why it needs a checkout."""
     git = work.git
@@ -166,7 +176,7 @@ def overlay_tree(work: WorkingTree, sha: str, scratch: str) -> Tree | str:
             return f"{change.path} differs and is a symbolic link"
         if "\ufffd" in change.path:  # decoded with replacements: not a name -overlay can use
             return f"{change.path} differs and its name is not UTF-8"
-        if change.path.endswith(_VENDOR_LIST) or change.path == _VENDOR_LIST[1:]:
+        if _read_directly(change.path):
             return f"{change.path} differs, and the go command reads it directly"
         extension = posixpath.splitext(change.path)[1]
         if extension in FOREIGN_SOURCES:
