@@ -39,6 +39,7 @@ EXPECTED_INPUTS = {
     "packages": "",  # the configuration file's packages, else ./...
     "all-packages": "false",
     "tags": "",
+    "pgo": "auto",
     "base": "",
     "fail-on": "new",
     "comment": "review",

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from escape_guard.build import analysis, compile
+from escape_guard.errors import UsageError
 from escape_guard.model import Report
 from escape_guard.pipeline import DiffOptions, run_diff
 from tests.conftest import Repo
 from tests.goproxy import Proxy, releases
-from tests.reference import Row, project, reference
+from tests.reference import BuildOptions, Row, project, reference
 
 pytestmark = pytest.mark.go
 
@@ -362,3 +364,23 @@ def test_a_package_built_for_a_profiled_main_is_compiled_with_the_profile(
     assert project(report) == reference(repo.path, "main", "feature", repo.env) == []
     assert compiled.packages() == {"lib", "cmd/app"}
     assert any("`cmd/app`" in n and "default.pgo applies to `lib`" in n for n in report.notes)
+
+
+def test_pgo_off_builds_without_profiles_and_a_missing_profile_is_a_usage_error(
+    repo: Repo,
+) -> None:
+    _profiled(repo, profile=False)
+    repo.commit()
+    repo.git("checkout", "--quiet", "-b", "feature")
+    _profiled(repo, profile=True)
+    repo.commit()
+    options = DiffOptions(repo=str(repo.path), base="main", head="feature", env=repo.env)
+
+    report = run_diff(replace(options, pgo="off"))
+
+    off = reference(
+        repo.path, "main", "feature", repo.env, options=BuildOptions(flags=["-pgo=off"])
+    )
+    assert project(report) == off == []
+    with pytest.raises(UsageError, match=r"--pgo missing\.pgo: no such file"):
+        run_diff(replace(options, pgo="missing.pgo"))

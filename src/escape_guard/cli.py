@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(repeatable or comma-separated; default from config, else ./...)",
     )
     diff.add_argument("--tags", help="comma-separated build tags")
+    diff.add_argument(
+        "--pgo",
+        default="auto",
+        metavar="auto|off|FILE",
+        help="profile-guided optimization as go build -pgo: auto (default: a main package's "
+        "default.pgo applies to what is built for it), off, or a profile for every main",
+    )
     _add_output_options(diff)
     diff.add_argument(
         "--explain", action="store_true", help="build with -m=2 and show why each escape happens"
@@ -154,6 +161,7 @@ def _diff(args: argparse.Namespace) -> ExitCode:
         explain=args.explain,
         all_packages=args.all_packages,
         shard=args.shard,
+        pgo=args.pgo,
     )
     progress = _progress if sys.stderr.isatty() else None
     report = run_diff(options, git=git, progress=progress)

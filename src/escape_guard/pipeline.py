@@ -25,7 +25,7 @@ from escape_guard.diffmap import (
     package_dirs,
     parse_diff,
 )
-from escape_guard.errors import GitError
+from escape_guard.errors import GitError, UsageError
 from escape_guard.git import Git
 from escape_guard.merge import select_shard
 from escape_guard.model import Report, Revision
@@ -42,6 +42,7 @@ class DiffOptions:
     explain: bool = False
     all_packages: bool = False  # build every selected package, not only the changed ones
     shard: tuple[int, int] | None = None  # (K, N): build only the K-th of N shares
+    pgo: str = "auto"  # as go build -pgo: auto, off, or a profile (relative to the repository)
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -136,7 +137,13 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     target = platform_of(options.env, tags=config.tags, version=ahead.version.result())
     notes += not_compiled(git, revs, linemap, target)
-    spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env, target=target)
+    spec = BuildSpec(
+        patterns=config.packages,
+        tags=config.tags,
+        env=options.env,
+        target=target,
+        pgo=_profile(git, options.pgo),
+    )
     with timer.phase("build"):
         version, base, head = build_reached(
             ahead,
@@ -176,6 +183,16 @@ def not_compiled(git: Git, revs: Revisions, linemap: LineMap, target: Platform) 
             tags = f" with tags {','.join(sorted(target.tags))}" if target.tags else ""
             notes.append(f"not analysed: `{path}` {why} (built for {target.name}{tags})")
     return notes
+
+
+def _profile(git: Git, pgo: str) -> str:
+    """The -pgo value for the go command: ``auto``, ``off`` or an existing file's absolute path."""
+    if pgo in ("auto", "off"):
+        return pgo
+    path = os.path.join(git.root, pgo)
+    if not os.path.isfile(path):
+        raise UsageError(f"--pgo {pgo}: no such file in {git.root} (use auto, off or a profile)")
+    return os.path.abspath(path)
 
 
 def _packages(

@@ -19,6 +19,7 @@ class Inputs:
     packages: tuple[str, ...] = ()  # empty: from the configuration file, else ./...
     all_packages: bool = False
     tags: tuple[str, ...] = ()
+    pgo: str = "auto"
     base: str = ""
     fail_on: str = "new"
     comment: str = "review"
@@ -97,6 +98,7 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         packages=_list(env, "packages"),
         all_packages=_bool(env, "all-packages", False),
         tags=_list(env, "tags"),
+        pgo=_raw(env, "pgo") or "auto",
         base=_raw(env, "base"),
         fail_on=_choice(env, "fail-on", FAIL_ON, "new"),
         comment=_choice(env, "comment", COMMENT_MODES, "review"),

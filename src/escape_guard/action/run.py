@@ -136,6 +136,7 @@ def _report(ctx: Context) -> Report | None:
         all_packages=ctx.inputs.all_packages,
         shard=ctx.inputs.shard,
         env=ctx.env,
+        pgo=ctx.inputs.pgo,
     )
     with ctx.runner.group("Build and compare"):
         report = run_diff(options, git=git, progress=lambda phase: ctx.runner.log(f"{phase} ..."))

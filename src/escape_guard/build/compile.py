@@ -75,6 +75,8 @@ class BuildSpec:
     facts: bool = False
     # What the go command builds for: packages with no file it compiles are not named.
     target: Platform | None = None
+    # -pgo: "auto" (each main's default.pgo applies to what is built for it), "off", a file.
+    pgo: str = "auto"
 
 
 class RevisionBuild(NamedTuple):
@@ -120,6 +122,8 @@ def go_command(
     cmd += [f"-gcflags={path}=-m=2 {_NO_DWARF}" for path in explained]
     if spec.tags:
         cmd.append("-tags=" + ",".join(spec.tags))
+    if spec.pgo != "auto":
+        cmd.append("-pgo=" + spec.pgo)
     return [*cmd, *patterns]
 
 

@@ -85,6 +85,8 @@ def load(tree: Tree, modules: Sequence[Module], spec: BuildSpec) -> Graph:
             cmd.append("-overlay=" + tree.overlay)
         if spec.tags:
             cmd.append("-tags=" + ",".join(spec.tags))
+        if spec.pgo != "auto":
+            cmd.append("-pgo=" + spec.pgo)
         result = run([*cmd, *step.patterns], cwd=cwd, env=build_environment(spec.env), check=False)
         if result.returncode != 0:
             shown = result.stderr.strip() or result.stdout.strip()

@@ -90,7 +90,7 @@ class _Waves:
         modules, profiles = module_changes(self.paths), profile_changes(self.paths)
         if modules:
             reached.update(dependency_reach(*self.graphs(), modules))
-        if profiles:
+        if profiles and self.spec.pgo == "auto":
             reached.update(profile_reach(self.graphs(), profiles))
         first = self._with_mains(changed | reached.keys(), reached)
         version, base, head = self._build(first, declared=changed)
@@ -126,6 +126,8 @@ class _Waves:
     def _with_mains(self, dirs: Iterable[str], reached: dict[str, str]) -> frozenset[str]:
         """``dirs`` and the main packages with a profile that any of them is built for."""
         wanted = frozenset(dirs)
+        if self.spec.pgo != "auto":
+            return wanted
         if not self.ahead.work.result().profiles and not profile_changes(self.paths):
             return wanted
         mains = profile_mains(self.graphs(), wanted)
