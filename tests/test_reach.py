@@ -384,3 +384,18 @@ def test_pgo_off_builds_without_profiles_and_a_missing_profile_is_a_usage_error(
     assert project(report) == off == []
     with pytest.raises(UsageError, match=r"--pgo missing\.pgo: no such file"):
         run_diff(replace(options, pgo="missing.pgo"))
+
+
+def test_a_changed_go_line_compiles_the_module_again(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    branch(
+        repo,
+        {"go.mod": GO_MOD, "lib/lib.go": LIB, "app/app.go": APP},
+        {"go.mod": GO_MOD.replace("go 1.21", "go 1.22")},
+    )
+    compiled = Compiled(monkeypatch)
+    report = diff(repo)
+    assert project(report) == reference(repo.path, "main", "feature", repo.env)
+    assert compiled.packages() == {"lib", "app"}
+    assert any("go line of `example.com/m` went from 1.21 to 1.22" in n for n in report.notes)

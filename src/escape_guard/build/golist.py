@@ -24,6 +24,7 @@ _FORMAT = "\t".join(
         "{{.Name}}",
         "{{if .Module}}{{.Module.Path}}{{end}}",
         "{{if .Module}}{{.Module.Main}}{{end}}",
+        "{{if .Module}}{{.Module.GoVersion}}{{end}}",
         "{{if .Module}}{{.Module.Version}}"
         "{{if .Module.Replace}} => {{.Module.Replace.Path}} {{.Module.Replace.Version}}{{end}}"
         "{{end}}",
@@ -39,6 +40,7 @@ class Package(NamedTuple):
     name: str
     module: str  # module path; "" for the standard library
     own: bool  # a package of the repository's modules
+    go: str  # its module's go line ("1.21"; "" when it has none)
     version: str  # the module's version, " => replacement" when replaced
     imports: tuple[str, ...]
     error: str
@@ -98,11 +100,12 @@ def load(tree: Tree, modules: Sequence[Module], spec: BuildSpec) -> Graph:
 def _packages(output: str, root: str) -> Iterable[Package]:
     for line in output.splitlines():
         fields = line.split("\t")
-        if len(fields) != 8:
+        if len(fields) != 9:
             continue
-        path, directory, name, module, main, version, imports, error = fields
+        path, directory, name, module, main, go, version, imports, error = fields
         own = main == "true"
         if own and directory:
             directory = os.path.relpath(directory, root).replace(os.sep, "/")
             directory = "" if directory == "." else directory
-        yield Package(path, directory, name, module, own, version, tuple(imports.split()), error)
+        imported = tuple(imports.split())
+        yield Package(path, directory, name, module, own, go, version, imported, error)

@@ -56,6 +56,19 @@ def dependency_reach(base: Graph, head: Graph, changed: Collection[str]) -> dict
     return reach
 
 
+def language_reach(base: Graph, head: Graph) -> dict[str, str]:
+    """Own packages whose module's ``go`` line changed: the language they are compiled as
+    (loop variables, for one) changed with it."""
+    before = {p.module: p.go for p in base.own()}
+    reach: dict[str, str] = {}
+    for package in head.own():
+        old = before.get(package.module)
+        if old is not None and old != package.go:
+            why = f"the go line of `{package.module}` went from {old or 'none'} to {package.go}"
+            reach.setdefault(package.dir, why)
+    return reach
+
+
 def _versions(graph: Graph) -> dict[str, str]:
     return {p.module: p.version for p in graph.packages.values() if p.module and not p.own}
 

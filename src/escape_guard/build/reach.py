@@ -24,6 +24,7 @@ from escape_guard.build.golist import Graph, load
 from escape_guard.build.impact import (
     dependency_reach,
     export_reach,
+    language_reach,
     module_changes,
     profile_changes,
     profile_mains,
@@ -90,6 +91,7 @@ class _Waves:
         modules, profiles = module_changes(self.paths), profile_changes(self.paths)
         if modules:
             reached.update(dependency_reach(*self.graphs(), modules))
+            reached.update(language_reach(*self.graphs()))
         if profiles and self.spec.pgo == "auto":
             reached.update(profile_reach(self.graphs(), profiles))
         first = self._with_mains(changed | reached.keys(), reached)
