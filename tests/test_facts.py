@@ -150,3 +150,16 @@ def test_export_reach_takes_every_importer_through_pgo_variants() -> None:
         "cmd": "its default.pgo applies to `lib`, which is compiled for it"
     }
     assert set(profile_reach([g], ["cmd/default.pgo"])) == {"lib", "cmd"}
+
+
+def test_what_an_unchanged_importer_cannot_use_changes_nothing(repo: Repo) -> None:
+    base = _declared(repo, SOURCE)
+    added = SOURCE + "\nvar sink *int\n\n// Grab is new.\nfunc Grab() {\n\tv := 1\n\tsink = &v\n}\n"
+    head = _declared(repo, added)
+    assert changed_declarations(base, head, ("Keep", "Grab")) is None
+    grown = SOURCE.replace("const Size = 64", "const (\n\tSize = 64\n\tMore = 2\n)")
+    assert changed_declarations(base, _declared(repo, grown), ()) is not None
+    facts = package_facts([inline("Keep")])
+    more = package_facts([inline("Keep"), inline("Grab"), leak("Grab", "p")])
+    assert changed_facts(facts, more, common={LIB: {"Keep", "Box", "Long"}}) == {}
+    assert changed_facts(facts, more) != {}

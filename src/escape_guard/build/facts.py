@@ -15,6 +15,7 @@ and needs no build with -m; when one did, its locals may now move to the heap.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from typing import NamedTuple
 
@@ -24,6 +25,7 @@ from escape_guard.functions import function_index
 from escape_guard.model import EscapeRecord, Kind
 
 # A generic function or a method of a generic type: "[" before the parameters' "(".
+_QUOTED = re.compile(r'"(?:\\.|[^"\\])*"|`[^`]*`|\'(?:\\.|[^\'\\])*\'')
 _GENERIC = re.compile(r"func\s*(?:\([^)]*\[[^)]*\)\s*\w+|\w+\s*\[)")
 
 
@@ -46,13 +48,25 @@ def package_facts(records: Iterable[EscapeRecord]) -> dict[str, frozenset[Fact]]
 
 
 def changed_facts(
-    base: Mapping[str, frozenset[Fact]], head: Mapping[str, frozenset[Fact]]
+    base: Mapping[str, frozenset[Fact]],
+    head: Mapping[str, frozenset[Fact]],
+    *,
+    common: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, str]:
-    """Packages whose facts differ, each with the first difference in words."""
+    """Packages whose facts differ, each with the first difference in words.
+
+    ``common``: per package, the functions both revisions declare, when known: an unchanged
+    importer calls no function added, and compiles no more if one it called were removed.
+    """
     changed: dict[str, str] = {}
     for package in sorted(base.keys() & head.keys()):
-        gained = sorted(head[package] - base[package])
-        lost = sorted(base[package] - head[package])
+        both = None if common is None else common.get(package)
+        gained = sorted(
+            f for f in head[package] - base[package] if both is None or f.function in both
+        )
+        lost = sorted(
+            f for f in base[package] - head[package] if both is None or f.function in both
+        )
         if gained:
             changed[package] = _say(gained[0], now=True)
         elif lost:
@@ -80,9 +94,9 @@ def changed_declarations(
     ``inlined``: the functions that can be inlined at either revision. None: only bodies
     that importers neither inline nor instantiate changed.
     """
-    if old.outside != new.outside:
+    if _declarations_changed(old.outside, new.outside):
         return "its package-level declarations changed"
-    for name in sorted(old.bodies.keys() | new.bodies.keys()):
+    for name in sorted(old.bodies.keys() & new.bodies.keys()):
         if old.bodies.get(name) == new.bodies.get(name):
             continue
         if name in old.generic or name in new.generic:
@@ -92,12 +106,34 @@ def changed_declarations(
     return None
 
 
+def _declarations_changed(old: list[Line], new: list[Line]) -> bool:
+    """Whether a line outside the functions changed, went, or came inside a declaration.
+
+    A whole new one-line declaration (``var sink *int``) or import is nothing an unchanged
+    importer uses; a line added to a ``const``/``var`` block or a type changes what is there.
+    """
+    left = Counter(new)
+    left.subtract(old)
+    if any(count < 0 for count in left.values()):
+        return True
+    return any(count and not _standalone(line) for line, count in left.items())
+
+
+def _standalone(line: Line) -> bool:
+    depth, text = line
+    opens = text.endswith(("(", "{", "[", ",", "="))
+    return depth == 0 and text.startswith(("var ", "const ", "type ", "import ")) and not opens
+
+
+Line = tuple[int, str]  # nesting depth (brackets open before it), stripped text
+
+
 class Declarations(NamedTuple):
     """What the sources of one package declare, as far as its importers can tell."""
 
     bodies: dict[str, list[str]]  # function name -> its declarations' text, in file order
     generic: set[str]
-    outside: list[str]  # the lines outside every function, comments and blank lines left out
+    outside: list[Line]  # the lines outside every function, comments and blank lines left out
 
 
 def declarations(tree: Tree, directory: str) -> Declarations:
@@ -116,9 +152,17 @@ def declarations(tree: Tree, directory: str) -> Declarations:
             if _GENERIC.match(body[0]):
                 found.generic.add(function)
             inside.update(range(start, end + 1))
-        found.outside.extend(
-            line.strip()
-            for number, line in enumerate(lines, 1)
-            if number not in inside and line.strip() and not line.lstrip().startswith("//")
-        )
+        depth = 0
+        for number, line in enumerate(lines, 1):
+            text = line.strip()
+            if number in inside or not text or text.startswith("//"):
+                continue
+            found.outside.append((depth, text))
+            depth = max(0, depth + _nesting(text))
     return found
+
+
+def _nesting(text: str) -> int:
+    """How many more brackets the line opens than it closes (strings and comments aside)."""
+    code = _QUOTED.sub("", text.split("//", 1)[0])
+    return sum(code.count(c) for c in "({[") - sum(code.count(c) for c in ")}]")

@@ -155,7 +155,11 @@ class _Waves:
     def _exporters(self, base: Analysis, head: Analysis) -> dict[str, str]:
         """The changed packages (by import path) whose exports changed, and how."""
         old, new = package_facts(base.facts), package_facts(head.facts)
-        exporters = changed_facts(old, new)
+        common = {
+            path: base.declared[path].bodies.keys() & head.declared[path].bodies.keys()
+            for path in base.declared.keys() & head.declared.keys()
+        }
+        exporters = changed_facts(old, new, common=common)
         can_inline = inlinable([*old.values(), *new.values()])
         for path in sorted(base.declared.keys() & head.declared.keys()):
             why = changed_declarations(base.declared[path], head.declared[path], can_inline)
