@@ -40,6 +40,7 @@ EXPECTED_INPUTS = {
     "all-packages": "false",
     "tags": "",
     "pgo": "auto",
+    "platforms": "",
     "base": "",
     "fail-on": "new",
     "comment": "review",

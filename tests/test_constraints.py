@@ -9,7 +9,7 @@ import pytest
 from escape_guard.build.constraints import Platform, build_line, excluded_by, platform_of
 from escape_guard.pipeline import DiffOptions, run_diff
 from tests.conftest import Repo
-from tests.reference import Row, project, reference
+from tests.reference import BuildOptions, Row, project, reference
 
 LINUX = Platform("linux", "amd64", frozenset(), cgo=True, release=27)
 
@@ -113,3 +113,29 @@ def test_changes_no_build_compiles_are_named_and_a_package_of_them_is_no_failure
     ]
     tagged = run_diff(replace(options, config=replace(options.config, tags=("integration",))))
     assert project(tagged) == [Row("new", "lib/it.go", 9, "moved", "h")]
+
+
+@pytest.mark.go
+def test_several_platforms_merge_equal_findings_and_name_the_others(repo: Repo) -> None:
+    everywhere = WINDOWS.replace("held", "kept").replace("Hold", "Keep")
+    repo.commit({"go.mod": GO_MOD, "lib/lib.go": LIB})
+    repo.git("checkout", "--quiet", "-b", "feature")
+    repo.commit({"lib/hold_windows.go": WINDOWS, "lib/keep.go": everywhere})
+    options = DiffOptions(
+        repo=str(repo.path),
+        base="main",
+        head="feature",
+        env=repo.env,
+        platforms=("linux/amd64", "windows/amd64"),
+    )
+    report = run_diff(options)
+    assert report.platforms == ("linux/amd64", "windows/amd64")
+    held = {(f.record.path, f.platforms) for f in report.new}
+    assert held == {("lib/keep.go", ()), ("lib/hold_windows.go", ("windows/amd64",))}
+    windows = BuildOptions(goos="windows", goarch="amd64")
+    assert project(report) == reference(repo.path, "main", "feature", repo.env, options=windows)
+    assert not any(n.startswith("not analysed") for n in report.notes)  # windows compiles it
+    linux_only = run_diff(replace(options, platforms=("linux/amd64",)))
+    assert [n for n in linux_only.notes if n.startswith("not analysed")] == [
+        "not analysed: `lib/hold_windows.go` needs GOOS=windows (built for linux/amd64)"
+    ]

@@ -51,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("--tags", help="comma-separated build tags")
     diff.add_argument(
+        "--platform",
+        action="append",
+        type=_platform_argument,
+        metavar="GOOS/GOARCH",
+        help="build for this platform (repeatable: each is compared, and findings say which "
+        "platforms they hold on; default: the go command's, from GOOS and GOARCH)",
+    )
+    diff.add_argument(
         "--pgo",
         default="auto",
         metavar="auto|off|FILE",
@@ -105,6 +113,15 @@ def _shard_argument(text: str) -> tuple[int, int]:
         return parse_shard(text)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(exc.message.removeprefix("--shard: ")) from None
+
+
+def _platform_argument(text: str) -> str:
+    from escape_guard.platforms import parse_platform  # noqa: PLC0415 - only --platform needs it
+
+    try:
+        return parse_platform(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_output_options(command: argparse.ArgumentParser) -> None:
@@ -162,6 +179,7 @@ def _diff(args: argparse.Namespace) -> ExitCode:
         all_packages=args.all_packages,
         shard=args.shard,
         pgo=args.pgo,
+        platforms=tuple(dict.fromkeys(args.platform or ())),
     )
     progress = _progress if sys.stderr.isatty() else None
     report = run_diff(options, git=git, progress=progress)

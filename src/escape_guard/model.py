@@ -79,6 +79,8 @@ class Finding(NamedTuple):
     # 0: the record's own line. Differs when the compiler reports an unchanged line
     # (a variable's declaration) but the change that makes it escape is further down.
     anchor: int = 0
+    # Built for several platforms: the ones this finding holds on; (): every one built.
+    platforms: tuple[str, ...] = ()
 
     @property
     def anchor_line(self) -> int:
@@ -101,6 +103,7 @@ class Report(NamedTuple):
     packages: tuple[str, ...] = ()
     timings: tuple[tuple[str, float], ...] = ()  # (phase, seconds) in order
     notes: tuple[str, ...] = ()  # things the user should know (e.g. "fast path: no Go changes")
+    platforms: tuple[str, ...] = ()  # GOOS/GOARCH pairs built, when more than one
 
     def with_status(self, *statuses: Status) -> list[Finding]:
         return [f for f in self.findings if f.status in statuses]

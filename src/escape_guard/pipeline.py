@@ -8,7 +8,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from escape_guard.build.analysis import Ahead
@@ -30,6 +30,7 @@ from escape_guard.git import Git
 from escape_guard.merge import select_shard
 from escape_guard.model import Report, Revision
 from escape_guard.normalize import identity
+from escape_guard.platforms import merge_platforms
 from escape_guard.verdict import attribute, verdict
 
 
@@ -43,6 +44,7 @@ class DiffOptions:
     all_packages: bool = False  # build every selected package, not only the changed ones
     shard: tuple[int, int] | None = None  # (K, N): build only the K-th of N shares
     pgo: str = "auto"  # as go build -pgo: auto, off, or a profile (relative to the repository)
+    platforms: tuple[str, ...] = ()  # GOOS/GOARCH pairs to build for; (): the environment's
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -109,6 +111,14 @@ def run_diff(
     ``git``: the repository of ``options.repo`` when the caller has found it already.
     """
     found = git or Git.discover(options.repo, env=options.env)
+    if len(options.platforms) > 1:
+        return merge_platforms([
+            (name, run_diff(replace(options, platforms=(name,)), git=found, progress=progress))
+            for name in options.platforms
+        ])  # fmt: skip
+    if options.platforms:
+        goos, _, goarch = options.platforms[0].partition("/")
+        options = replace(options, env={**options.env, "GOOS": goos, "GOARCH": goarch})
     with tempfile.TemporaryDirectory(prefix="escape-guard-") as scratch:
         ahead = Ahead(found, scratch, options.env)
         try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from escape_guard.config import FAIL_ON
 from escape_guard.errors import UsageError
 from escape_guard.merge import parse_shard
+from escape_guard.platforms import parse_platform
 
 COMMENT_MODES = ("review", "summary", "off")
 
@@ -20,6 +21,7 @@ class Inputs:
     all_packages: bool = False
     tags: tuple[str, ...] = ()
     pgo: str = "auto"
+    platforms: tuple[str, ...] = ()
     base: str = ""
     fail_on: str = "new"
     comment: str = "review"
@@ -75,6 +77,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return number
 
 
+def _platforms(env: Mapping[str, str]) -> tuple[str, ...]:
+    try:
+        return tuple(dict.fromkeys(parse_platform(p) for p in _list(env, "platforms")))
+    except ValueError as exc:
+        raise UsageError(f"input platforms: {exc}") from None
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = _raw(env, name).replace("\n", ",").replace(" ", ",")
     return tuple(item for item in raw.split(",") if item)
@@ -99,6 +108,7 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         all_packages=_bool(env, "all-packages", False),
         tags=_list(env, "tags"),
         pgo=_raw(env, "pgo") or "auto",
+        platforms=_platforms(env),
         base=_raw(env, "base"),
         fail_on=_choice(env, "fail-on", FAIL_ON, "new"),
         comment=_choice(env, "comment", COMMENT_MODES, "review"),

@@ -137,6 +137,7 @@ def _report(ctx: Context) -> Report | None:
         shard=ctx.inputs.shard,
         env=ctx.env,
         pgo=ctx.inputs.pgo,
+        platforms=ctx.inputs.platforms,
     )
     with ctx.runner.group("Build and compare"):
         report = run_diff(options, git=git, progress=lambda phase: ctx.runner.log(f"{phase} ..."))

@@ -88,6 +88,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "summary": {name: len(found) for name, found in lists.items()},
         "timings": dict(report.timings),
         "notes": list(report.notes),
+        **({"platforms": list(report.platforms)} if report.platforms else {}),
     }
 
 
@@ -113,6 +114,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["source"] = finding.source
     if finding.anchor and finding.anchor != record.line:
         data["anchor"] = finding.anchor
+    if finding.platforms:
+        data["platforms"] = list(finding.platforms)
     return data
 
 
@@ -139,6 +142,7 @@ def load_report(text: str) -> Report:
         packages=tuple(_strings(doc, "packages")),
         timings=tuple(_timings(doc)),
         notes=tuple(_strings(doc, "notes")),
+        platforms=tuple(_strings(doc, "platforms")),
     )
 
 
@@ -175,6 +179,7 @@ def _finding(item: Any, status: Status, where: str) -> Finding:
         reason=_str(obj, "reason", "", where=where),
         source=_str(obj, "source", "", where=where),
         anchor=_int(obj, "anchor", where) if "anchor" in obj else 0,
+        platforms=tuple(_strings(obj, "platforms", where=where)),
     )
 
 

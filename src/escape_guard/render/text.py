@@ -69,6 +69,8 @@ def finding_lines(finding: Finding) -> list[str]:
     """``path:line:col: message in function`` and its indented details."""
     record = finding.record
     where = f" in {record.function}" if record.function else ""
+    if finding.platforms:
+        where += f" (on {', '.join(finding.platforms)} only)"
     lines = [_printable(f"{_position(finding)}: {_what(finding)}{where}")]
     details = [finding.source] if finding.source else []
     if finding.status is Status.ACCEPTED:
