@@ -139,6 +139,9 @@ def test_old_line_agrees_with_the_file_contents(tmp_path: Path, seed: int, conte
     assert [old for _, old in kept] == sorted({old for _, old in kept})
     assert {n for n, old in mapped.items() if old is None} == linemap.added_lines("f.go")
     assert linemap.hunk_lines("f.go") >= linemap.added_lines("f.go")
+    # new_line is old_line's inverse: defined exactly on the base lines the head keeps.
+    back = {old: linemap.new_line("f.go", old) for old in range(1, len(base) + 1)}
+    assert {old: n for old, n in back.items() if n is not None} == {old: n for n, old in kept}
 
 
 @pytest.mark.parametrize("context", [0, 3])

@@ -1,23 +1,34 @@
 """Decide which heap escapes a change introduces, keeps and removes.
 
 Only heap records take part. Every one of them ends in exactly one ``Finding``: a head
-record as NEW, INDIRECT or UNCHANGED, a base record with no head counterpart as FIXED
-(carrying the base path and line). Three passes, each on what the previous left:
+record as NEW, INDIRECT or UNCHANGED, a base record with no head counterpart as FIXED or
+INDIRECT_FIXED (carrying the base path and line). Three passes, each on what the previous
+left:
 
-1. Same line. A head record on an unchanged line pairs with a base record of the same
-   identity on the base line it came from (the same column first): UNCHANGED.
+1. Same line. A head record on an unchanged line pairs with a base record on the base
+   line it came from, of the same kind: UNCHANGED. The same expression first, then any
+   (the compiler names one allocation differently when inlining decisions change:
+   ``(*Value).Type(v) escapes to heap`` becomes ``~r0 escapes to heap``); each time the
+   same column first. The enclosing function does not take part: a new function header
+   above unchanged lines, or a renamed function, moves them into another function
+   without changing what they allocate.
 2. Same identity. Per identity (head path, function, kind, expression), base records
    pair with head records on added lines first, nearest line first (an edited or
    reformatted line that keeps its escape, code moved within the file), then with head
    records on unchanged lines: UNCHANGED. Head records left on added lines are NEW (a
    second identical ``&T{}`` in one function is caught); left on unchanged lines,
    INDIRECT (caused by a change elsewhere, e.g. a callee that now leaks its parameter).
-   Base records left are FIXED.
 3. Moves across files. Identity holds the path, so a function moved into another file
    (or a rename git did not detect: a delete and an add) leaves NEW records in one file
-   and FIXED ones in another. A NEW and a FIXED record with the same function, kind and
-   expression pair up as UNCHANGED. Records without a known function never pair here:
-   "&T{} in some function" is too weak a clue to excuse a new escape.
+   and base records on removed lines in another. A NEW and such a base record with the
+   same function, kind and expression pair up as UNCHANGED. Records without a known
+   function never pair here: "&T{} in some function" is too weak a clue to excuse a new
+   escape.
+
+Base records left are FIXED when the change removed or edited their line, and
+INDIRECT_FIXED when it kept the line: the mirror of INDIRECT. A record gone from a line
+nobody touched was not fixed there; a callee that stopped being inlined takes the
+records at its call sites with it while it still allocates.
 
 Base paths are mapped through renames before identities are built, so a renamed file,
 edited or not, compares as one file.
@@ -53,7 +64,7 @@ class _Pairing(NamedTuple):
     paired: list[int]  # head entries that found a base counterpart
     new: list[int]  # head entries left on added lines
     indirect: list[int]  # head entries left on unchanged lines
-    fixed: list[int]  # base entries left
+    fixed: list[int]  # base entries left (FIXED or INDIRECT_FIXED, by their line)
 
 
 def compare(
@@ -71,14 +82,22 @@ def compare(
     left_heads = [i for i in range(len(heads)) if i not in by_line]
     left_bases = sorted(set(range(len(bases))) - set(by_line.values()))
     counted = _pair_same_identity(heads, bases, left_heads, left_bases, linemap)
-    moved = _pair_moves(heads, bases, counted.new, counted.fixed)
+    kept = [j for j in counted.fixed if _kept(bases[j].record, linemap)]
+    removed = [j for j in counted.fixed if j not in set(kept)]
+    moved = _pair_moves(heads, bases, counted.new, removed)
     findings = [Finding(heads[i].record, Status.UNCHANGED) for i in by_line]
     findings += [Finding(heads[i].record, Status.UNCHANGED) for i in counted.paired]
     findings += [Finding(heads[i].record, Status.UNCHANGED) for i in moved.paired]
     findings += [Finding(heads[i].record, Status.NEW) for i in moved.new]
     findings += [Finding(heads[i].record, Status.INDIRECT) for i in counted.indirect]
     findings += [Finding(bases[i].record, Status.FIXED) for i in moved.fixed]
+    findings += [Finding(bases[i].record, Status.INDIRECT_FIXED) for i in kept]
     return sorted(findings, key=_order)
+
+
+def _kept(record: EscapeRecord, linemap: LineMap) -> bool:
+    """Whether the change keeps the base line ``record`` is on."""
+    return linemap.new_line(record.path, record.line) is not None
 
 
 def _plain_identity(record: EscapeRecord, *, path: str | None = None) -> Identity:
@@ -99,28 +118,41 @@ def _pair_same_lines(
 ) -> dict[int, int]:
     """Pass 1: head index → base index for records that stayed on an unchanged line."""
     at_line: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for i, entry in enumerate(bases):
-        at_line[entry.record.path, entry.record.line].append(i)
+    for j, entry in enumerate(bases):
+        at_line[entry.record.path, entry.record.line].append(j)
     candidates: dict[int, list[int]] = {}
     for i, (record, identity) in enumerate(heads):
         old_path = linemap.old_path(record.path)
         old_line = linemap.old_line(record.path, record.line)
         if old_path is not None and old_line is not None:
-            same = [j for j in at_line[old_path, old_line] if bases[j].identity == identity]
+            same = [
+                j for j in at_line[old_path, old_line] if bases[j].identity.kind == identity.kind
+            ]
             candidates[i] = same
     pairs: dict[int, int] = {}
     taken: set[int] = set()
-    # Same column first: with two identical escapes on a line and one of them new, the
-    # new one is the one whose column the base does not have.
-    for exact in (True, False):
+    # The same expression first, then any; each with the same column first: with two
+    # identical escapes on a line and one of them new, the new one is the one whose
+    # column the base does not have.
+    for same_expression, same_column in _PASS_ONE:
         for i, same in candidates.items():
-            column = heads[i].record.column
-            free = [j for j in same if j not in taken and i not in pairs]
-            free = [j for j in free if not exact or bases[j].record.column == column]
+            if i in pairs:
+                continue
+            record, identity = heads[i]
+            free = [
+                j
+                for j in same
+                if j not in taken
+                and (not same_expression or bases[j].identity.expression == identity.expression)
+                and (not same_column or bases[j].record.column == record.column)
+            ]
             if free:
-                pairs[i] = min(free, key=lambda j: abs(bases[j].record.column - column))
+                pairs[i] = min(free, key=lambda j: abs(bases[j].record.column - record.column))
                 taken.add(pairs[i])
     return dict(sorted(pairs.items()))
+
+
+_PASS_ONE = ((True, True), (True, False), (False, True), (False, False))
 
 
 def _pair_same_identity(
@@ -150,7 +182,7 @@ def _pair_same_identity(
 def _pair_moves(
     heads: Sequence[_Entry], bases: Sequence[_Entry], new: Sequence[int], fixed: Sequence[int]
 ) -> _Pairing:
-    """Pass 3: NEW and FIXED records of one function, kind and expression are a move."""
+    """Pass 3: NEW and removed base records of one function, kind and expression are a move."""
     head_groups = _group(sorted(new), lambda i: heads[i].identity[1:])
     base_groups = _group(sorted(fixed), lambda i: bases[i].identity[1:])
     result = _Pairing([], [], [], [])

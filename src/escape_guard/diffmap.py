@@ -62,6 +62,15 @@ class FileChange:
         head, base = self.anchors[index]
         return base + line - head
 
+    def new_line(self, line: int) -> int | None:
+        """The head line a base line became; None for a line the change removes or edits."""
+        if self.old_path is None or self.new_path is None or line < 1:
+            return None
+        index = bisect_right(self.anchors, line, key=lambda anchor: anchor[1]) - 1
+        head, base = self.anchors[max(index, 0)]
+        candidate = head + line - base
+        return candidate if self.old_line(candidate) == line else None
+
 
 @dataclass(frozen=True)
 class LineMap:
@@ -100,6 +109,13 @@ class LineMap:
         if change is not None:
             return change.old_line(line)
         return None if path in self._by_old else line
+
+    def new_line(self, old_path: str, line: int) -> int | None:
+        """The head line of base line ``line`` of ``old_path`` when the change keeps it."""
+        change = self._by_old.get(old_path)
+        if change is not None:
+            return change.new_line(line)
+        return None if old_path in self._by_new else line
 
     def old_path(self, new_path: str) -> str | None:
         """The base path of a head path: its name before a rename; None for an added file."""

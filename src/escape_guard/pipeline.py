@@ -144,7 +144,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         )
     with timer.phase("compare"):
         findings = compare(base.records, head.records, linemap, key=identity)
-        findings = [attribute(f, linemap, head.sources) for f in findings]
+        findings = [attribute(f, linemap, head.sources, base.sources) for f in findings]
         findings = [verdict(f, config, head.sources, base.sources) for f in findings]
     return report._replace(
         findings=tuple(findings),
