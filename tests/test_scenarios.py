@@ -515,3 +515,77 @@ def test_repo_subdirectory_uses_the_root_configuration(repo: Repo) -> None:
     )
     assert code == 0
     assert [f["reason"] for f in json.loads(out.read_text())["accepted"]] == ["known"]
+
+
+INLINING = """package m
+
+var out any
+
+type Value struct{ name string }
+
+// Name is small enough to inline.
+func (v *Value) Name() string {
+	return v.name
+}
+
+type Buf struct{ b []byte }
+
+// NewBuf is small enough to inline.
+func NewBuf() *Buf { return &Buf{b: make([]byte, 0, 8)} }
+
+// Use converts the name to an interface: one allocation.
+func Use(v *Value) {
+	out = v.Name()
+}
+
+// Make keeps a new buffer.
+func Make() *Buf {
+	return NewBuf()
+}
+"""
+
+
+def test_callees_no_longer_inlined_fix_nothing(repo: Repo) -> None:
+    """``~r0`` at the base is ``(*Value).Name(v)`` at the head; NewBuf's records at its call
+    site go while NewBuf still allocates. Neither is new, fixed or indirect."""
+    head = INLINING.replace("func (v *Value) Name", "//go:noinline\nfunc (v *Value) Name")
+    head = head.replace("func NewBuf", "//go:noinline\nfunc NewBuf")
+    branch(repo, {"lib.go": head}, base={"lib.go": INLINING})
+    code, report = run(repo)
+    assert (code, report["new"], report["fixed"], report["indirect"]) == (0, [], [], [])
+    assert ("lib.go", 21, "escape", "(*Value).Name(v)") in what(report["unchanged"])
+    assert what(report["indirect_fixed"]) == [  # base lines
+        ("lib.go", 24, "escape", "&Buf{...}"),
+        ("lib.go", 24, "escape", "make([]byte, 0, 8)"),
+    ]
+
+
+ENCODER = """package m
+
+type Encoder struct{ out []int }
+
+// Encode writes xs.
+func (e *Encoder) Encode(xs []int) {
+	e.out = e.out[:0]
+	for _, x := range xs {
+		e.out = append(e.out, x)
+		e.out = append(e.out, -x)
+	}
+}
+"""
+
+
+def test_new_function_header_above_unchanged_lines(repo: Repo) -> None:
+    """The loop's lines did not change; they are in another function now. (The new one is
+    not inlined, as one too big to inline would not be: an inlined call would also report
+    its appends at the added call line, a new allocation site of Encode.)"""
+    head = ENCODER.replace(
+        "\te.out = e.out[:0]\n",
+        "\te.out = e.out[:0]\n\te.writeBlocks(xs)\n}\n\n"
+        "// writeBlocks writes the blocks.\n//go:noinline\n"
+        "func (e *Encoder) writeBlocks(xs []int) {\n",
+    )
+    branch(repo, {"lib.go": head}, base={"lib.go": ENCODER})
+    code, report = run(repo)
+    assert (code, report["new"], report["fixed"], report["indirect"]) == (0, [], [], [])
+    assert [f["function"] for f in report["unchanged"]] == ["(*Encoder).writeBlocks"] * 2
