@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.diffmap import FileChange, LineMap, go_files_changed, parse_diff
+from escape_guard.diffmap import (
+    FileChange,
+    LineMap,
+    go_files_changed,
+    nothing_built_note,
+    parse_diff,
+)
 from escape_guard.errors import GitError
 
 _GIT_ENV = {
@@ -457,3 +463,36 @@ def test_go_files_changed_from_a_real_diff(tmp_path: Path) -> None:
 
     assert not go_files_changed(parse_diff(docs))
     assert go_files_changed(parse_diff(code))
+
+
+@pytest.mark.parametrize(
+    ("paths", "note"),
+    [
+        (["README.md"], "no Go files changed: nothing was built"),
+        (
+            ["_tools/gen.go"],
+            "nothing was built: go build compiles none of the changed .go files (_tools/gen.go: "
+            "./... skips directories whose names start with . or _, like _tools/)",
+        ),
+        (
+            ["a/testdata/x.go", ".hidden/h.go", "a/_old.go", "a/a_test.go"],
+            "nothing was built: go build compiles none of the changed .go files ("
+            ".hidden/h.go: ./... skips directories whose names start with . or _, like .hidden/; "
+            "a/_old.go: the go command ignores files whose names start with . or _; "
+            "a/a_test.go: a test file: go build does not compile tests; "
+            "a/testdata/x.go: the go command ignores testdata directories)",
+        ),
+        (
+            [f"testdata/{n}.go" for n in range(7)],
+            "nothing was built: go build compiles none of the changed .go files ("
+            + "; ".join(
+                f"testdata/{n}.go: the go command ignores testdata directories" for n in range(5)
+            )
+            + "; and 2 more)",
+        ),
+    ],
+)
+def test_nothing_built_says_what_was_skipped_and_why(paths: list[str], note: str) -> None:
+    linemap = LineMap(tuple(FileChange(p, p, added=frozenset({1})) for p in paths))
+    assert not go_files_changed(linemap)
+    assert nothing_built_note(linemap) == note

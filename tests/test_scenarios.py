@@ -320,6 +320,17 @@ def test_no_go_changes_builds_nothing(repo: Repo, capsys: pytest.CaptureFixture[
     assert "no Go files changed" in capsys.readouterr().err
 
 
+def test_go_files_the_go_command_skips_are_named(repo: Repo) -> None:
+    tool = "package main\n\nfunc main() {}\n"
+    branch(repo, {"_tools/gen.go": tool, "testdata/t.go": tool}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert code == 0 and report["go_version"] == ""
+    (note,) = report["notes"]
+    assert note.startswith("nothing was built: go build compiles none of the changed .go files")
+    assert "_tools/gen.go: ./... skips directories whose names start with . or _" in note
+    assert "testdata/t.go: the go command ignores testdata directories" in note
+
+
 def test_unknown_revision(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
     code, _ = run(repo, base="no-such-branch")

@@ -167,6 +167,36 @@ def go_files_changed(linemap: LineMap) -> bool:
     return any(_is_build_input(p) for p in paths)
 
 
+def nothing_built_note(linemap: LineMap) -> str:
+    """The note for a change ``go build`` reads nothing of: which Go files it skipped and why.
+
+    "No Go files changed" would be wrong for a ``.go`` file under ``testdata/`` or ``_tools/``.
+    """
+    paths = sorted(
+        {p for f in linemap.files for p in (f.old_path, f.new_path) if p and p.endswith(".go")}
+    )
+    if not paths:
+        return "no Go files changed: nothing was built"
+    shown = "; ".join(f"{p}: {_skipped_because(p)}" for p in paths[:_SHOWN_SKIPPED])
+    more = f"; and {len(paths) - _SHOWN_SKIPPED} more" if len(paths) > _SHOWN_SKIPPED else ""
+    return f"nothing was built: go build compiles none of the changed .go files ({shown}{more})"
+
+
+_SHOWN_SKIPPED = 5
+
+
+def _skipped_because(path: str) -> str:
+    *directories, name = path.split("/")
+    for directory in directories:
+        if directory == "testdata":
+            return "the go command ignores testdata directories"
+        if directory.startswith((".", "_")):
+            return f"./... skips directories whose names start with . or _, like {directory}/"
+    if name.startswith((".", "_")):
+        return "the go command ignores files whose names start with . or _"
+    return "a test file: go build does not compile tests"
+
+
 def changed_packages(linemap: LineMap) -> frozenset[str]:
     """Directories (either side of the diff) holding a changed Go file that ``go build`` reads.
 

@@ -18,6 +18,7 @@ from escape_guard.diffmap import (
     LineMap,
     changed_packages,
     go_files_changed,
+    nothing_built_note,
     package_dirs,
     parse_diff,
 )
@@ -124,7 +125,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         revs.base, revs.head, revs.merge_base, (), packages=config.packages, notes=tuple(notes)
     )
     if not go_files_changed(linemap):
-        notes.append("no Go files changed: nothing was built")
+        notes.append(nothing_built_note(linemap))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     packages = _packages(git, revs, linemap, options, notes)
     if packages == frozenset():
