@@ -702,3 +702,16 @@ def test_generic_body_whose_instantiations_changed(
 
     assert_accounted(base_records, head_records, findings)
     assert sorted(f.status for f in findings) == sorted(expected)
+
+
+def test_records_outside_the_repository_never_pair_by_name() -> None:
+    """The toolchain's generic code: an instantiation gone from one function of slices and
+    another appeared in another are two changes, not one escape that moved."""
+    goroot = "slices/slices.go"
+    base = [_rec(goroot, 224, func="")._replace(expression="append", in_repo=False)]
+    head = [_rec(goroot, 355, func="")._replace(expression="append", in_repo=False)]
+
+    findings = compare(base, head, LineMap())
+
+    assert_accounted(base, head, findings)
+    assert [(f.status, f.record.line) for f in findings] == [(INDIRECT_FIXED, 224), (INDIRECT, 355)]

@@ -18,6 +18,8 @@ left:
    records on unchanged lines: UNCHANGED. Head records left on added lines are NEW (a
    second identical ``&T{}`` in one function is caught); left on unchanged lines,
    INDIRECT (caused by a change elsewhere, e.g. a callee that now leaks its parameter).
+   Records outside the repository (generic code of the toolchain, wrappers) take no part:
+   their files do not change, so only their position pairs them.
 3. Moves across files. Identity holds the path, so a function moved into another file
    (or a rename git did not detect: a delete and an add) leaves NEW records in one file
    and base records on removed lines in another. A NEW and such a base record with the
@@ -163,9 +165,16 @@ def _pair_same_identity(
     linemap: LineMap,
 ) -> _Pairing:
     """Pass 2: what pass 1 left, compared as multisets of identities."""
-    head_groups = _group(left_heads, lambda i: heads[i].identity)
-    base_groups = _group(left_bases, lambda i: bases[i].identity)
-    result = _Pairing([], [], [], [])
+    # Outside the repository (the toolchain's generic code, wrappers) nothing is edited and
+    # nothing names a function: only the position pairs them (pass 1), never the name.
+    result = _Pairing([], [], [i for i in left_heads if not heads[i].record.in_repo], [])
+    result.fixed.extend(j for j in left_bases if not bases[j].record.in_repo)
+    head_groups = _group(
+        (i for i in left_heads if heads[i].record.in_repo), lambda i: heads[i].identity
+    )
+    base_groups = _group(
+        (j for j in left_bases if bases[j].record.in_repo), lambda j: bases[j].identity
+    )
     for identity in sorted(head_groups.keys() | base_groups.keys()):
         group = head_groups.get(identity, [])
         added = [i for i in group if linemap.is_added(heads[i].record.path, heads[i].record.line)]
