@@ -715,3 +715,73 @@ def test_records_outside_the_repository_never_pair_by_name() -> None:
 
     assert_accounted(base, head, findings)
     assert [(f.status, f.record.line) for f in findings] == [(INDIRECT_FIXED, 224), (INDIRECT, 355)]
+
+
+EXTRACTED = ENCODER.replace(
+    "\te.start()\n",
+    "\te.start()\n\te.writeBlocks(xs)\n}\n\nfunc (e *Encoder) writeBlocks(xs []int) {\n",
+)
+
+
+def _extracted(*, inlined: bool, extra: bool = False) -> tuple[list[EscapeRecord], Files]:
+    """The loop of ENCODER moved into writeBlocks, called where it was; ``inlined``: the
+    compiler inlined writeBlocks there and reports its appends at the call too."""
+    text = (
+        EXTRACTED.replace(
+            "\te.writeBlocks(xs)\n", "\te.writeBlocks(xs)\n\te.out = append(e.out, 0)\n"
+        )
+        if extra
+        else EXTRACTED
+    )
+    files = {"a.go": text}
+    header = text.split("\n").index("func (e *Encoder) writeBlocks(xs []int) {") + 1
+    appends = escapes(files, "a.go", "append", func="(*Encoder).writeBlocks")
+    records = [r for r in appends if r.line > header]
+    call = escapes(files, "a.go", "e.writeBlocks(xs)", func="(*Encoder).Encode", expr="append")
+    if inlined:
+        records += [call[0], call[0]._replace(column=call[0].column + 1)]
+        records.append(
+            call[0]._replace(
+                kind=Kind.INLINING,
+                expression="(*Encoder).writeBlocks",
+                message="inlining call to (*Encoder).writeBlocks",
+            )
+        )
+    if extra:
+        records += [r._replace(function="(*Encoder).Encode") for r in appends if r.line < header]
+    return records, files
+
+
+@pytest.mark.parametrize("inlined", [False, True])
+def test_inlined_copies_of_code_moved_into_a_new_function_are_not_new(
+    tmp_path: Path, inlined: bool
+) -> None:
+    base_records = escapes({"a.go": ENCODER}, "a.go", "append", func="(*Encoder).Encode")
+    head_records, head = _extracted(inlined=inlined)
+    findings = run_loose(tmp_path, {"a.go": ENCODER}, head, base_records, head_records)
+
+    assert {f.status for f in findings} == {UNCHANGED}
+    assert len(findings) == (4 if inlined else 2)
+
+
+def test_a_new_allocation_beside_an_inlined_extraction_stays_new(tmp_path: Path) -> None:
+    base_records = escapes({"a.go": ENCODER}, "a.go", "append", func="(*Encoder).Encode")
+    head_records, head = _extracted(inlined=True, extra=True)
+    findings = run_loose(tmp_path, {"a.go": ENCODER}, head, base_records, head_records)
+
+    assert [f.record.line for f in findings if f.status is NEW] == [8]
+
+
+def run_loose(
+    tmp_path: Path,
+    base_files: Files,
+    head_files: Files,
+    base: Sequence[EscapeRecord],
+    head: Sequence[EscapeRecord],
+) -> list[Finding]:
+    """``run`` for findings that may count an inlined copy as unchanged without a base record."""
+    findings = compare(base, head, parse_diff(git_diff(tmp_path, base_files, head_files)))
+    assert Counter(f.record for f in findings if f.status is not FIXED) == Counter(
+        r for r in head if r.is_heap
+    )
+    return findings

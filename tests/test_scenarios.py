@@ -586,17 +586,37 @@ func (e *Encoder) Encode(xs []int) {
 """
 
 
-def test_new_function_header_above_unchanged_lines(repo: Repo) -> None:
-    """The loop's lines did not change; they are in another function now. (The new one is
-    not inlined, as one too big to inline would not be: an inlined call would also report
-    its appends at the added call line, a new allocation site of Encode.)"""
+@pytest.mark.parametrize(
+    "inlined",
+    [
+        pytest.param(
+            True,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="the build's heap-only parser drops 'inlining call to' records, the "
+                "evidence compare needs to see the call line's appends as copies",
+            ),
+        ),
+        False,
+    ],
+)
+def test_new_function_header_above_unchanged_lines(repo: Repo, inlined: bool) -> None:
+    """The loop's lines did not change; they are in another function now. When the new
+    function is inlined, the compiler also reports its appends at the added call line:
+    the allocations Encode always made."""
     head = ENCODER.replace(
         "\te.out = e.out[:0]\n",
         "\te.out = e.out[:0]\n\te.writeBlocks(xs)\n}\n\n"
-        "// writeBlocks writes the blocks.\n//go:noinline\n"
-        "func (e *Encoder) writeBlocks(xs []int) {\n",
+        "// writeBlocks writes the blocks.\n"
+        + ("" if inlined else "//go:noinline\n")
+        + "func (e *Encoder) writeBlocks(xs []int) {\n",
     )
     branch(repo, {"lib.go": head}, base={"lib.go": ENCODER})
     code, report = run(repo)
     assert (code, report["new"], report["fixed"], report["indirect"]) == (0, [], [], [])
-    assert [f["function"] for f in report["unchanged"]] == ["(*Encoder).writeBlocks"] * 2
+    assert report["indirect_fixed"] == []
+    functions = [f["function"] for f in report["unchanged"]]
+    assert functions.count("(*Encoder).writeBlocks") == 2
+    assert set(functions) == ({"(*Encoder).Encode"} if inlined else set()) | {
+        "(*Encoder).writeBlocks"
+    }

@@ -2,7 +2,7 @@
 
 Only heap records take part. Every one of them ends in exactly one ``Finding``: a head
 record as NEW, INDIRECT or UNCHANGED, a base record with no head counterpart as FIXED or
-INDIRECT_FIXED (carrying the base path and line). Three passes, each on what the previous
+INDIRECT_FIXED (carrying the base path and line). Four passes, each on what the previous
 left:
 
 1. Same line. A head record on an unchanged line pairs with a base record on the base
@@ -27,6 +27,11 @@ left:
    function never pair here: "&T{} in some function" is too weak a clue to excuse a new
    escape.
 
+4. Inlined copies of moved code. A NEW record on a line where the compiler inlined a
+   function into which pass 1 saw the same allocation move from this function (a loop
+   extracted into a helper, lines unchanged, the helper called where the loop was) is
+   UNCHANGED: the allocation the caller always made, now reported at the call.
+
 Base records left are FIXED when the change removed or edited their line, and
 INDIRECT_FIXED when it kept the line: the mirror of INDIRECT. A record gone from a line
 nobody touched was not fixed there; a callee that stopped being inlined takes the
@@ -39,11 +44,12 @@ edited or not, compares as one file.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import NamedTuple, Protocol, TypeVar
 
 from escape_guard.diffmap import LineMap
-from escape_guard.model import EscapeRecord, Finding, Identity, Status
+from escape_guard.functions import fold_function
+from escape_guard.model import EscapeRecord, Finding, Identity, Kind, Status
 
 _K = TypeVar("_K", bound=Hashable)
 _NO_MATCH = 1 << 62
@@ -78,6 +84,7 @@ def compare(
 ) -> list[Finding]:
     """Findings for every heap record of both revisions, in a stable order."""
     identify = key or _plain_identity
+    head = list(head)
     heads = _entries(head, identify, lambda path: path)
     bases = _entries(base, identify, lambda path: linemap.new_path(path) or path)
     by_line = _pair_same_lines(heads, bases, linemap)
@@ -87,14 +94,62 @@ def compare(
     kept = [j for j in counted.fixed if _kept(bases[j].record, linemap)]
     removed = [j for j in counted.fixed if j not in set(kept)]
     moved = _pair_moves(heads, bases, counted.new, removed)
+    copies = _inlined_copies(heads, bases, by_line, moved.new, _inlined_calls(head))
     findings = [Finding(heads[i].record, Status.UNCHANGED) for i in by_line]
     findings += [Finding(heads[i].record, Status.UNCHANGED) for i in counted.paired]
     findings += [Finding(heads[i].record, Status.UNCHANGED) for i in moved.paired]
-    findings += [Finding(heads[i].record, Status.NEW) for i in moved.new]
+    findings += [Finding(heads[i].record, Status.UNCHANGED) for i in copies]
+    findings += [Finding(heads[i].record, Status.NEW) for i in moved.new if i not in copies]
     findings += [Finding(heads[i].record, Status.INDIRECT) for i in counted.indirect]
     findings += [Finding(bases[i].record, Status.FIXED) for i in moved.fixed]
     findings += [Finding(bases[i].record, Status.INDIRECT_FIXED) for i in kept]
     return sorted(findings, key=_order)
+
+
+_INLINING_CALL = "inlining call to "
+
+
+def _inlined_calls(records: Iterable[EscapeRecord]) -> dict[tuple[str, int], set[str]]:
+    """(path, line) → the functions the compiler inlined into calls on that line."""
+    calls: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for r in records:
+        if r.kind is Kind.INLINING and r.message.startswith(_INLINING_CALL):
+            calls[r.path, r.line].add(fold_function(r.expression))
+    return calls
+
+
+def _inlined_copies(
+    heads: Sequence[_Entry],
+    bases: Sequence[_Entry],
+    by_line: Mapping[int, int],
+    new: Sequence[int],
+    inlined: Mapping[tuple[str, int], set[str]],
+) -> set[int]:
+    """Pass 4: NEW records that are a copy of code which moved, lines unchanged, into a
+    function inlined here.
+
+    Extracting a loop into ``writeBlocks`` (pass 1 pairs the loop's records across the
+    new header) and calling it where the loop was: the compiler also reports the loop's
+    allocations at the added call line once it inlines ``writeBlocks`` there. They are the
+    allocations the caller always made; a call of an inlinable function that did not take
+    code from its caller stays new.
+    """
+    moved_in: dict[tuple[str, Kind, str, str], list[int]] = defaultdict(list)
+    for i, j in by_line.items():
+        callee, origin = heads[i].identity.function, bases[j].identity.function
+        if callee and callee != origin:
+            identity = heads[i].identity
+            moved_in[callee, identity.kind, identity.expression, origin].append(i)
+    copies: set[int] = set()
+    for i in new:
+        record, identity = heads[i]
+        for callee in sorted(inlined.get((record.path, record.line), ())):
+            sources = moved_in.get((callee, identity.kind, identity.expression, identity.function))
+            if sources:
+                sources.pop()
+                copies.add(i)
+                break
+    return copies
 
 
 def _kept(record: EscapeRecord, linemap: LineMap) -> bool:
