@@ -785,3 +785,24 @@ def run_loose(
         r for r in head if r.is_heap
     )
     return findings
+
+
+PAIR = """package a
+
+func F() {
+	x, y := 1, 2
+	sink = &x
+	_ = y
+}
+"""
+
+
+def test_two_variables_of_one_line_are_not_one_renamed_escape(tmp_path: Path) -> None:
+    """x stops escaping and y starts, both through edits in F: not one escape renamed."""
+    head = {"a.go": PAIR.replace("sink = &x", "sink = &y").replace("_ = y", "_ = x")}
+    base_records = escapes({"a.go": PAIR}, "a.go", "x,", func="F", kind=Kind.MOVED, expr="x")
+    head_records = escapes(head, "a.go", "y :=", func="F", kind=Kind.MOVED, expr="y")
+    findings = run(tmp_path, {"a.go": PAIR}, head, base_records, head_records)
+
+    # Kept line: attribution (verdict.attribute) then finds the edits in F that name them.
+    assert [(s, e) for s, _, _, e in verdicts(findings)] == [(INDIRECT_FIXED, "x"), (INDIRECT, "y")]

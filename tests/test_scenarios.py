@@ -620,3 +620,29 @@ def test_new_function_header_above_unchanged_lines(repo: Repo, inlined: bool) ->
     assert set(functions) == ({"(*Encoder).Encode"} if inlined else set()) | {
         "(*Encoder).writeBlocks"
     }
+
+
+SWAP = """package m
+
+var keep *int
+
+// Swap keeps one of two locals.
+func Swap() int {
+	x, y := 1, 2
+	keep = &x
+	return y
+}
+"""
+
+
+def test_the_other_variable_of_a_kept_line_escapes_now(repo: Repo) -> None:
+    """x stops escaping and y starts, by edits of their own function: a fixed and a new
+    escape, both reported at the unchanged declaration line."""
+    head = SWAP.replace("keep = &x", "keep = &y").replace("return y", "return x")
+    branch(repo, {"lib.go": head}, base={"lib.go": SWAP})
+    code, report = run(repo)
+    assert code == 1
+    assert what(report["new"]) == [("lib.go", 7, "moved", "y")]
+    assert report["new"][0]["anchor"] == 8
+    assert what(report["fixed"]) == [("lib.go", 7, "moved", "x")]
+    assert report["indirect"] == [] and report["indirect_fixed"] == []

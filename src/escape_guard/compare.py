@@ -6,12 +6,12 @@ INDIRECT_FIXED (carrying the base path and line). Four passes, each on what the 
 left:
 
 1. Same line. A head record on an unchanged line pairs with a base record on the base
-   line it came from, of the same kind: UNCHANGED. The same expression first, then any
-   (the compiler names one allocation differently when inlining decisions change:
-   ``(*Value).Type(v) escapes to heap`` becomes ``~r0 escapes to heap``); each time the
-   same column first. The enclosing function does not take part: a new function header
-   above unchanged lines, or a renamed function, moves them into another function
-   without changing what they allocate.
+   line it came from, of the same kind: UNCHANGED. The same expression first, the same
+   column first; then another expression at the same column (the compiler names one
+   allocation differently when inlining decisions change: ``(*Value).Type(v) escapes to
+   heap`` becomes ``~r0 escapes to heap`` at the same position). The enclosing function
+   does not take part: a new function header above unchanged lines, or a renamed
+   function, moves them into another function without changing what they allocate.
 2. Same identity. Per identity (head path, function, kind, expression), base records
    pair with head records on added lines first, nearest line first (an edited or
    reformatted line that keeps its escape, code moved within the file), then with head
@@ -209,7 +209,10 @@ def _pair_same_lines(
     return dict(sorted(pairs.items()))
 
 
-_PASS_ONE = ((True, True), (True, False), (False, True), (False, False))
+# Another name pairs only at the same column: where the compiler renames one allocation
+# (an inlined call's result), it reports it at the same position; two variables declared on
+# one line are two escapes.
+_PASS_ONE = ((True, True), (True, False), (False, True))
 
 
 def _pair_same_identity(
