@@ -92,7 +92,7 @@ def compare(
     left_bases = sorted(set(range(len(bases))) - set(by_line.values()))
     counted = _pair_same_identity(heads, bases, left_heads, left_bases, linemap)
     kept = [j for j in counted.fixed if _kept(bases[j].record, linemap)]
-    removed = [j for j in counted.fixed if j not in set(kept)]
+    removed = sorted(set(counted.fixed) - set(kept))
     moved = _pair_moves(heads, bases, counted.new, removed)
     copies = _inlined_copies(heads, bases, by_line, moved.new, _inlined_calls(head))
     findings = [Finding(heads[i].record, Status.UNCHANGED) for i in by_line]
