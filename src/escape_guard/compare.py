@@ -26,11 +26,11 @@ left:
    same function, kind and expression pair up as UNCHANGED. Records without a known
    function never pair here: "&T{} in some function" is too weak a clue to excuse a new
    escape.
-
 4. Inlined copies of moved code. A NEW record on a line where the compiler inlined a
    function into which pass 1 saw the same allocation move from this function (a loop
    extracted into a helper, lines unchanged, the helper called where the loop was) is
-   UNCHANGED: the allocation the caller always made, now reported at the call.
+   UNCHANGED, with no base record of its own: the allocation the caller always made, now
+   also reported at the call. It needs the head's ``inlining call to`` records.
 
 Base records left are FIXED when the change removed or edited their line, and
 INDIRECT_FIXED when it kept the line: the mirror of INDIRECT. A record gone from a line
