@@ -381,14 +381,17 @@ def test_only_heap_records_take_part(tmp_path: Path) -> None:
         ([10], [10, 11], [11], [(UNCHANGED, 10), (NEW, 11)]),
         ([10], [10, 11], [10, 11], [(UNCHANGED, 10), (NEW, 11)]),
         ([11], [10, 11], [10, 11], [(NEW, 10), (UNCHANGED, 11)]),
-        ([10, 20], [19], [19], [(INDIRECT_FIXED, 10), (UNCHANGED, 19)]),
-        ([10, 20], [11], [11], [(UNCHANGED, 11), (INDIRECT_FIXED, 20)]),
+        # An edited line keeps its escape (the base line was edited: removed, then added).
+        ([10, 19], [19], [19], [(INDIRECT_FIXED, 10), (UNCHANGED, 19)]),
+        ([10, 20], [11], [11, 20], [(INDIRECT_FIXED, 10), (UNCHANGED, 11)]),
+        # A record gone from a kept line excuses nothing on an added one.
+        ([10, 20], [19], [19], [(INDIRECT_FIXED, 10), (NEW, 19), (INDIRECT_FIXED, 20)]),
         ([10, 20], [], [10], [(FIXED, 10), (INDIRECT_FIXED, 20)]),
         ([10], [10, 30], [10], [(UNCHANGED, 10), (INDIRECT, 30)]),
         ([10], [30], [10, 30], [(UNCHANGED, 30)]),
-        # Multisets: the escape left line 10 (still there, unedited) and one appeared on
-        # added line 30 of the same function: the count did not grow, nothing is new.
-        ([10], [30], [30], [(UNCHANGED, 30)]),
+        # The escape left line 10 (still there, unedited: a change elsewhere) and one
+        # appeared on added line 30 of the same function: that one is new.
+        ([10], [30], [30], [(INDIRECT_FIXED, 10), (NEW, 30)]),
         ([10, 11, 12], [10, 11, 12], [], [(UNCHANGED, 10), (UNCHANGED, 11), (UNCHANGED, 12)]),
         ([10, 11, 12], [11], [], [(INDIRECT_FIXED, 10), (UNCHANGED, 11), (INDIRECT_FIXED, 12)]),
         ([10, 11, 12], [11], [10, 12], [(FIXED, 10), (UNCHANGED, 11), (FIXED, 12)]),

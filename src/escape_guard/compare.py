@@ -12,12 +12,14 @@ left:
    heap`` becomes ``~r0 escapes to heap`` at the same position). The enclosing function
    does not take part: a new function header above unchanged lines, or a renamed
    function, moves them into another function without changing what they allocate.
-2. Same identity. Per identity (head path, function, kind, expression), base records
-   pair with head records on added lines first, nearest line first (an edited or
-   reformatted line that keeps its escape, code moved within the file), then with head
-   records on unchanged lines: UNCHANGED. Head records left on added lines are NEW (a
-   second identical ``&T{}`` in one function is caught); left on unchanged lines,
-   INDIRECT (caused by a change elsewhere, e.g. a callee that now leaks its parameter).
+2. Same identity. Per identity (head path, function, kind, expression), base records on
+   removed lines pair with head records on added lines first, nearest line first (an
+   edited or reformatted line that keeps its escape, code moved within the file); then
+   the base records left, on any line, with head records on unchanged lines: UNCHANGED.
+   A record gone from a kept line excuses no record on an added line. Head records left
+   on added lines are NEW (a second identical ``&T{}`` in one function is caught); left on
+   unchanged lines, INDIRECT (caused by a change elsewhere, e.g. a callee that now leaks
+   its parameter).
    Records outside the repository (generic code of the toolchain, wrappers) take no part:
    their files do not change, so only their position pairs them.
 3. Moves across files. Identity holds the path, so a function moved into another file
@@ -237,8 +239,13 @@ def _pair_same_identity(
         group = head_groups.get(identity, [])
         added = [i for i in group if linemap.is_added(heads[i].record.path, heads[i].record.line)]
         unchanged = sorted(set(group) - set(added))
-        paired, new, rest = _nearest(added, base_groups.get(identity, []), heads, bases)
-        paired_too, indirect, fixed = _nearest(unchanged, rest, heads, bases)
+        group_bases = base_groups.get(identity, [])
+        kept = [j for j in group_bases if _kept(bases[j].record, linemap)]
+        removed = sorted(set(group_bases) - set(kept))
+        # A record gone from a kept line excuses nothing on an added one: the added line's
+        # allocation is new, the one gone went for a reason elsewhere.
+        paired, new, rest = _nearest(added, removed, heads, bases)
+        paired_too, indirect, fixed = _nearest(unchanged, sorted(rest + kept), heads, bases)
         result.paired.extend(paired + paired_too)
         result.new.extend(new)
         result.indirect.extend(indirect)
