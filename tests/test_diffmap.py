@@ -496,3 +496,18 @@ def test_nothing_built_says_what_was_skipped_and_why(paths: list[str], note: str
     linemap = LineMap(tuple(FileChange(p, p, added=frozenset({1})) for p in paths))
     assert not go_files_changed(linemap)
     assert nothing_built_note(linemap) == note
+
+
+def test_new_line_follows_renames_and_knows_deleted_files() -> None:
+    linemap = LineMap(
+        (
+            FileChange("old.go", "new.go", added=frozenset({2}), anchors=((1, 1), (3, 2))),
+            FileChange("gone.go", None),
+            FileChange(None, "born.go", added=frozenset({1})),
+        )
+    )
+    # new.go: line 2 was inserted, so base lines 2.. moved down by one.
+    assert [linemap.new_line("old.go", n) for n in (1, 2, 3)] == [1, 3, 4]
+    assert linemap.new_line("gone.go", 1) is None
+    assert linemap.new_line("untouched.go", 7) == 7
+    assert linemap.new_line("born.go", 1) is None  # no base file of that name
