@@ -7,7 +7,8 @@ revisions with ``git archive`` into temporary directories, runs a user's plain
 ``go build -gcflags=-m ./...`` in every module of each, and only then uses the product's
 pure stages, as ``pipeline._run_diff`` chains them: ``parse`` → ``normalize`` (paths made
 repository-relative, functions named from the source) → ``diffmap.parse_diff`` of
-``git diff --find-renames`` → ``compare.compare(..., key=identity)``.
+``git diff --find-renames`` → ``compare.compare(..., key=identity)`` → ``verdict.attribute``
+(an escape on an unchanged line blamed on the change in its own function).
 
 No ``-trimpath``: without it the go command prints the files of the module it runs in
 relative to that module's directory (``./main.go``, ``sub/x.go``) and those of other
@@ -37,12 +38,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from escape_guard.build.checkout import Tree
 from escape_guard.compare import compare
 from escape_guard.diffmap import parse_diff
 from escape_guard.functions import FunctionIndex, function_index
 from escape_guard.model import EscapeRecord, Finding, Report, Status
 from escape_guard.normalize import PathResolver, identity, normalize
 from escape_guard.parse import parse_text
+from escape_guard.sources import SourceCache
+from escape_guard.verdict import attribute
 
 PROJECTED = (Status.NEW, Status.FIXED, Status.INDIRECT)
 _SKIPPED_DIRS = ("vendor", "testdata")  # never hold modules of their own to build
@@ -105,7 +109,9 @@ def reference_findings(
             export(repo, sha, tree, env)
         with ThreadPoolExecutor(2) as pool:
             base_records, head_records = pool.map(lambda t: revision_records(t, env, how), trees)
-    return compare(base_records, head_records, linemap, key=identity)
+        findings = compare(base_records, head_records, linemap, key=identity)
+        base_sources, head_sources = (SourceCache(Tree(str(t.resolve()))) for t in trees)
+        return [attribute(f, linemap, head_sources, base_sources) for f in findings]
 
 
 def project(findings: Report | Iterable[Finding]) -> list[Row]:

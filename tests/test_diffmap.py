@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.diffmap import FileChange, LineMap, go_files_changed, parse_diff
+from escape_guard.diffmap import (
+    FileChange,
+    LineMap,
+    go_files_changed,
+    nothing_built_note,
+    parse_diff,
+)
 from escape_guard.errors import GitError
 
 _GIT_ENV = {
@@ -139,6 +145,9 @@ def test_old_line_agrees_with_the_file_contents(tmp_path: Path, seed: int, conte
     assert [old for _, old in kept] == sorted({old for _, old in kept})
     assert {n for n, old in mapped.items() if old is None} == linemap.added_lines("f.go")
     assert linemap.hunk_lines("f.go") >= linemap.added_lines("f.go")
+    # new_line is old_line's inverse: defined exactly on the base lines the head keeps.
+    back = {old: linemap.new_line("f.go", old) for old in range(1, len(base) + 1)}
+    assert {old: n for old, n in back.items() if n is not None} == {old: n for n, old in kept}
 
 
 @pytest.mark.parametrize("context", [0, 3])
@@ -457,3 +466,51 @@ def test_go_files_changed_from_a_real_diff(tmp_path: Path) -> None:
 
     assert not go_files_changed(parse_diff(docs))
     assert go_files_changed(parse_diff(code))
+
+
+@pytest.mark.parametrize(
+    ("paths", "note"),
+    [
+        (["README.md"], "no Go files, module files or PGO profiles changed: nothing was built"),
+        (
+            ["_tools/gen.go"],
+            "nothing was built: go build compiles none of the changed .go files (_tools/gen.go: "
+            "./... skips directories whose names start with . or _, like _tools/)",
+        ),
+        (
+            ["a/testdata/x.go", ".hidden/h.go", "a/_old.go", "a/a_test.go"],
+            "nothing was built: go build compiles none of the changed .go files ("
+            ".hidden/h.go: ./... skips directories whose names start with . or _, like .hidden/; "
+            "a/_old.go: the go command ignores files whose names start with . or _; "
+            "a/a_test.go: a test file: go build does not compile tests; "
+            "a/testdata/x.go: the go command ignores testdata directories)",
+        ),
+        (
+            [f"testdata/{n}.go" for n in range(7)],
+            "nothing was built: go build compiles none of the changed .go files ("
+            + "; ".join(
+                f"testdata/{n}.go: the go command ignores testdata directories" for n in range(5)
+            )
+            + "; and 2 more)",
+        ),
+    ],
+)
+def test_nothing_built_says_what_was_skipped_and_why(paths: list[str], note: str) -> None:
+    linemap = LineMap(tuple(FileChange(p, p, added=frozenset({1})) for p in paths))
+    assert not go_files_changed(linemap)
+    assert nothing_built_note(linemap) == note
+
+
+def test_new_line_follows_renames_and_knows_deleted_files() -> None:
+    linemap = LineMap(
+        (
+            FileChange("old.go", "new.go", added=frozenset({2}), anchors=((1, 1), (3, 2))),
+            FileChange("gone.go", None),
+            FileChange(None, "born.go", added=frozenset({1})),
+        )
+    )
+    # new.go: line 2 was inserted, so base lines 2.. moved down by one.
+    assert [linemap.new_line("old.go", n) for n in (1, 2, 3)] == [1, 3, 4]
+    assert linemap.new_line("gone.go", 1) is None
+    assert linemap.new_line("untouched.go", 7) == 7
+    assert linemap.new_line("born.go", 1) is None  # no base file of that name

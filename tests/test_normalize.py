@@ -123,6 +123,12 @@ def test_normalize_without_a_function_lookup() -> None:
         ('"a  b, c"', '"a  b, c"'),  # string literals are the program's text
         ('"~r0 .autotmp_1" + s', '"~r0 .autotmp_1"+s'),
         ("map[string]*Store{...}", "map[string]*Store{...}"),
+        # Generic instantiations: one allocation site whatever the shapes.
+        ("&Box[go.shape.int]{...}", "&Box[go.shape.#]{...}"),
+        ("&Box[go.shape.struct { a int }]{...}", "&Box[go.shape.#]{...}"),
+        ("Pair[go.shape.map[string]int,go.shape.*uint8]{...}", "Pair[go.shape.#,go.shape.#]{...}"),
+        ("f[go.shape.func(int) string](x)", "f[go.shape.#](x)"),
+        ('"go.shape.int"', '"go.shape.int"'),
     ],
 )
 def test_fold_expression(expression: str, folded: str) -> None:

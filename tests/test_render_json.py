@@ -98,6 +98,7 @@ def test_contract_top_level_in_fixed_order() -> None:
         "accepted",
         "unchanged",
         "ignored",
+        "indirect_fixed",
         "summary",
         "timings",
         "notes",
@@ -115,6 +116,7 @@ def test_contract_top_level_in_fixed_order() -> None:
         "accepted": 1,
         "unchanged": 1,
         "ignored": 0,
+        "indirect_fixed": 0,
     }
     assert data["timings"] == {"build": 1.5, "compare": 0.25}
 
@@ -231,3 +233,12 @@ def test_documented_example_is_what_the_renderer_writes() -> None:
     assert blocks[0] == written
     assert load_report(blocks[0]) == canonical(doc_example())
     assert "render(report)" in DOC.read_text(encoding="utf-8")
+
+
+def test_gone_from_unchanged_lines_round_trips_apart_from_fixed() -> None:
+    gone = finding(status=Status.INDIRECT_FIXED, path="a.go", line=8, expression="&Buf{...}")
+    original = report(finding(status=Status.FIXED), gone)
+    data = json.loads(render(original))
+    assert (data["summary"]["fixed"], data["summary"]["indirect_fixed"]) == (1, 1)
+    assert [f["line"] for f in data["indirect_fixed"]] == [8]
+    assert load_report(render(original)).indirect_fixed == [gone]

@@ -108,3 +108,11 @@ def test_registry_holds_every_format() -> None:
 def test_unknown_format_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match=r"unknown report format 'yaml'.*text, json"):
         render(report(), "yaml")
+
+
+def test_gone_from_unchanged_lines_is_its_own_section_not_fixed() -> None:
+    gone = finding(status=Status.INDIRECT_FIXED, path="a.go", line=8, expression="&Buf{...}")
+    text = render_text(report(gone))
+    assert "Gone from unchanged lines (" in text and "not counted as fixed" in text
+    assert "a.go:8:2" in text
+    assert "Fixed:" not in text

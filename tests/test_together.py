@@ -421,3 +421,92 @@ def test_a_failing_build_is_retried_apart_to_name_the_revision(repo: Repo, spy: 
     with pytest.raises(BuildError, match=r"the head revision \w+ does not build"):
         run_diff(options)
     assert isinstance(spy.arranged[0], Arrangement)
+
+
+COPY = f"example.com/m/{SHADOW}"
+
+
+@pytest.mark.parametrize(
+    ("printed", "original"),
+    [
+        # A call of a generic function of a copied package, with its dictionary.
+        (
+            f"b.Get[go.shape.struct {{ N int }}](&b..dict.Get[{COPY}/b.T], t)",
+            "b.Get[go.shape.struct { N int }](&b..dict.Get[example.com/m/b.T], t)",
+        ),
+        (f"Keep[*{COPY}/b.T]", "Keep[*example.com/m/b.T]"),
+        (f"Pair[{COPY}/b.T,{COPY}.Root]", "Pair[example.com/m/b.T,example.com/m.Root]"),
+        # The module's root package copied: a name right after its import path.
+        (f"&{COPY}.T{{...}}", "&example.com/m.T{...}"),
+        (f"{COPY}/a/a.go:7:9", "example.com/m/a/a.go:7:9"),
+        (COPY, "example.com/m"),
+        # Not a copy: a longer name, or a path that only ends the same way.
+        (f"{COPY}x.T", f"{COPY}x.T"),
+        (f"other.org/{COPY}/b.T", f"other.org/{COPY}/b.T"),
+        ("b.T{...}", "b.T{...}"),
+    ],
+)
+def test_no_text_printed_for_a_copy_keeps_its_name(printed: str, original: str) -> None:
+    copies = HeadCopies({COPY: "example.com/m"})
+    assert copies.original(printed) == original
+    record = EscapeRecord(
+        path=f"{COPY}/a/a.go",
+        line=7,
+        column=9,
+        kind=Kind.ESCAPE,
+        expression=printed,
+        message=f"{printed} escapes to heap in Keep[{COPY}/b.T]",
+        function=f"Keep[{COPY}/b.T]",
+        package=f"{COPY}/a",
+        explanation=(f"  from {printed} (spill) at {COPY}/a/a.go:7:9",),
+    )
+    head = copies.head_record(record)
+    assert head == EscapeRecord(
+        path="example.com/m/a/a.go",
+        line=7,
+        column=9,
+        kind=Kind.ESCAPE,
+        expression=original,
+        message=f"{original} escapes to heap in Keep[example.com/m/b.T]",
+        function="Keep[example.com/m/b.T]",
+        package="example.com/m/a",
+        explanation=(f"  from {original} (spill) at example.com/m/a/a.go:7:9",),
+    )
+
+
+@pytest.mark.go
+def test_a_comment_on_a_line_naming_a_copied_package_changes_nothing(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, spy: Spy
+) -> None:
+    """Escapes whose text names a type, an instantiation or a function of another copied
+    package: an edited line keeps them, in one go command as in two."""
+    lib = (
+        "package b\n\n// T is a value.\ntype T struct{ N int }\n\n// Box boxes.\n"
+        "type Box[E any] struct{ v E }\n\n// Get returns v.\n//go:noinline\n"
+        "func Get[E any](v E) E { return v }\n\n// Val returns the boxed value.\n"
+        "//go:noinline\nfunc (x Box[E]) Val() E { return x.v }\n"
+    )
+    user = (
+        'package a\n\nimport "example.com/m/b"\n\n'
+        "// M boxes a T.\nfunc M(t b.T) any { return b.Get(t) }\n\n"
+        "// N boxes a boxed T.\nfunc N(x b.Box[b.T]) any { return x.Val() }\n"
+    )
+    repo.commit({"go.mod": GO_MOD, "b/b.go": lib, "a/a.go": user})
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit(
+        {
+            "b/b.go": lib.replace("// T is a value.", "// T is a value type."),
+            "a/a.go": user.replace("b.Get(t) }", "b.Get(t) } // boxed").replace(
+                "x.Val() }", "x.Val() } // boxed"
+            ),
+        }
+    )
+    together, _ = compare_ways(repo, monkeypatch)
+    assert isinstance(spy.arranged[0], Arrangement), spy.arranged[0]
+    statuses = {(f.record.line, f.status.value) for f in together.findings}
+    assert statuses == {(6, "unchanged"), (9, "unchanged")}
+    for finding in together.findings:
+        record = finding.record
+        texts = [record.expression, record.message, record.function, *record.explanation]
+        assert not any(SHADOW in text for text in texts), record
+    assert any("example.com/m/b.T]" in f.record.expression for f in together.findings)

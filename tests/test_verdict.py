@@ -87,3 +87,33 @@ def test_suppression_comment_then_config(head: SourceCache) -> None:
     ) == (Status.ACCEPTED, "ok")
     assert verdict(other, Config(ignore=("m.go",)), head, head).status is Status.IGNORED
     assert verdict(other, Config(), head, head).source == "s := 0"
+
+
+# The reverse change: lines 7-9 of SOURCE (the base) were removed.
+REMOVAL = """diff --git a/m.go b/m.go
+--- a/m.go
++++ b/m.go
+@@ -7,3 +6,0 @@ func Sum(xs []int) int {
+-	if len(xs) > 3 {
+-		sink = &s
+-	}
+"""
+
+
+def _gone(**fields: object) -> object:
+    base = {"path": "m.go", "line": 6, "kind": Kind.MOVED, "expression": "s", "function": "Sum"}
+    return finding(record(**{**base, **fields}), status=Status.INDIRECT_FIXED)  # type: ignore[arg-type]
+
+
+def test_variable_named_on_a_removed_line_was_fixed(head: SourceCache) -> None:
+    """``head`` holds SOURCE, which is the base here."""
+    linemap = parse_diff(REMOVAL)
+    result = attribute(_gone(), linemap, head, head)  # type: ignore[arg-type]
+    assert (result.status, result.anchor) == (Status.FIXED, 0)
+
+
+def test_gone_without_a_removed_line_naming_it_stays_apart(head: SourceCache) -> None:
+    linemap = parse_diff(REMOVAL)
+    other = _gone(line=14, expression="t", function="Other")
+    assert attribute(other, linemap, head, head).status is Status.INDIRECT_FIXED  # type: ignore[arg-type]
+    assert attribute(_gone(), linemap, head).status is Status.INDIRECT_FIXED  # type: ignore[arg-type]

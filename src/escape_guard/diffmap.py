@@ -63,6 +63,15 @@ class FileChange:
         head, base = self.anchors[index]
         return base + line - head
 
+    def new_line(self, line: int) -> int | None:
+        """The head line a base line became; None for a line the change removes or edits."""
+        if self.old_path is None or self.new_path is None or line < 1:
+            return None
+        index = bisect_right(self.anchors, line, key=lambda anchor: anchor[1]) - 1
+        head, base = self.anchors[max(index, 0)]
+        candidate = head + line - base
+        return candidate if self.old_line(candidate) == line else None
+
 
 @dataclass(frozen=True)
 class LineMap:
@@ -101,6 +110,13 @@ class LineMap:
         if change is not None:
             return change.old_line(line)
         return None if path in self._by_old else line
+
+    def new_line(self, old_path: str, line: int) -> int | None:
+        """The head line of base line ``line`` of ``old_path`` when the change keeps it."""
+        change = self._by_old.get(old_path)
+        if change is not None:
+            return change.new_line(line)
+        return None if old_path in self._by_new else line
 
     def old_path(self, new_path: str) -> str | None:
         """The base path of a head path: its name before a rename; None for an added file."""
@@ -150,6 +166,36 @@ def go_files_changed(linemap: LineMap) -> bool:
     """
     paths = {p for f in linemap.files for p in (f.old_path, f.new_path) if p is not None}
     return any(_is_build_input(p) for p in paths)
+
+
+def nothing_built_note(linemap: LineMap) -> str:
+    """The note for a change ``go build`` reads nothing of: which Go files it skipped and why.
+
+    "No Go files changed" would be wrong for a ``.go`` file under ``testdata/`` or ``_tools/``.
+    """
+    paths = sorted(
+        {p for f in linemap.files for p in (f.old_path, f.new_path) if p and p.endswith(".go")}
+    )
+    if not paths:
+        return "no Go files, module files or PGO profiles changed: nothing was built"
+    shown = "; ".join(f"{p}: {_skipped_because(p)}" for p in paths[:_SHOWN_SKIPPED])
+    more = f"; and {len(paths) - _SHOWN_SKIPPED} more" if len(paths) > _SHOWN_SKIPPED else ""
+    return f"nothing was built: go build compiles none of the changed .go files ({shown}{more})"
+
+
+_SHOWN_SKIPPED = 5
+
+
+def _skipped_because(path: str) -> str:
+    *directories, name = path.split("/")
+    for directory in directories:
+        if directory == "testdata":
+            return "the go command ignores testdata directories"
+        if directory.startswith((".", "_")):
+            return f"./... skips directories whose names start with . or _, like {directory}/"
+    if name.startswith((".", "_")):
+        return "the go command ignores files whose names start with . or _"
+    return "a test file: go build does not compile tests"
 
 
 def changed_packages(linemap: LineMap) -> frozenset[str]:

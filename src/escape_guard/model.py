@@ -62,19 +62,31 @@ class Identity(NamedTuple):
 class Status(StrEnum):
     NEW = "new"  # on an added line, more copies in head than in base: fails the check
     INDIRECT = "indirect"  # new by identity but on an unchanged line
-    FIXED = "fixed"  # in base, gone from head
+    FIXED = "fixed"  # in base, on a line the change removes or edits, gone from head
+    # In base, gone from head, but on a line the change keeps: a change elsewhere (a callee
+    # no longer inlined, a parameter that stopped leaking) made it go. Not counted as fixed.
+    INDIRECT_FIXED = "indirect-fixed"
     UNCHANGED = "unchanged"  # in both
     ACCEPTED = "accepted"  # would be new, but accepted by comment or configuration
     IGNORED = "ignored"  # in a path or of a kind the configuration excludes
 
 
+# How every surface names INDIRECT_FIXED findings, so that they read the same everywhere.
+INDIRECT_FIXED_TITLE = "Gone from unchanged lines"
+INDIRECT_FIXED_NOTE = (
+    "a change elsewhere, such as a callee no longer inlined, took them off lines this change "
+    "kept; not counted as fixed"
+)
+
+
 class Finding(NamedTuple):
-    """A heap record with its verdict. Fixed findings carry the base record."""
+    """A heap record with its verdict. FIXED and INDIRECT_FIXED findings carry the base record."""
 
     record: EscapeRecord
     status: Status
     reason: str = ""  # why accepted or ignored
-    source: str = ""  # the source line the record points at (head side; base side for fixed)
+    # The source line the record points at (head side; base side for FIXED, INDIRECT_FIXED).
+    source: str = ""
     # The changed head line that introduces the escape, where a review comment goes.
     # 0: the record's own line. Differs when the compiler reports an unchanged line
     # (a variable's declaration) but the change that makes it escape is further down.
@@ -119,6 +131,10 @@ class Report(NamedTuple):
     @property
     def indirect(self) -> list[Finding]:
         return self.with_status(Status.INDIRECT)
+
+    @property
+    def indirect_fixed(self) -> list[Finding]:
+        return self.with_status(Status.INDIRECT_FIXED)
 
     @property
     def accepted(self) -> list[Finding]:

@@ -146,9 +146,35 @@ def fold_expression(expression: str) -> str:
     ``v·3`` -> ``v·#``, ``.autotmp_7`` -> ``.autotmp_#``, ``~r0``/``~p1`` -> ``~r#``/``~p#``,
     ``lit.func1.2`` -> ``lit.func#.#``, ``x.3`` -> ``x.#``. Whitespace runs become one space,
     and vanish next to punctuation (``make([]byte,n)`` equals ``make([]byte, n)``); words stay
-    apart (``func literal``, ``... argument``). String literals are left untouched.
+    apart (``func literal``, ``... argument``). The shape a generic body is instantiated
+    with is folded too (``&Box[go.shape.int]{...}`` -> ``&Box[go.shape.#]{...}``): one
+    allocation site, whatever the instantiations a change adds or removes. String literals
+    are left untouched.
     """
+    expression = "".join(
+        part if part[:1] in "\"`'" else _fold_shapes(part) for part in _STRINGS.split(expression)
+    )
     return _EXPRESSION_TOKEN.sub(lambda m: _fold_token(m, expression), expression).strip()
+
+
+_STRINGS = re.compile(r"""("(?:\\.|[^"\\])*"|`[^`]*`|'(?:\\.|[^'\\])*')""")
+_SHAPE = "go.shape."
+
+
+def _fold_shapes(text: str) -> str:
+    """``go.shape.T`` -> ``go.shape.#``; T ends at a ``,`` or a closing bracket of the
+    list it is in (``go.shape.struct { a int }``, ``go.shape.map[string]int``)."""
+    out: list[str] = []
+    done = 0
+    while (start := text.find(_SHAPE, done)) >= 0:
+        out.append(text[done:start] + _SHAPE + "#")
+        end, depth = start + len(_SHAPE), 0
+        while end < len(text) and not (depth == 0 and text[end] in ",)]}"):
+            depth += (text[end] in "([{") - (text[end] in ")]}")
+            end += 1
+        done = end
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _fold_token(match: re.Match[str], expression: str) -> str:

@@ -22,6 +22,7 @@ from escape_guard.diffmap import (
     LineMap,
     changed_packages,
     go_files_changed,
+    nothing_built_note,
     package_dirs,
     parse_diff,
 )
@@ -139,7 +140,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         revs.base, revs.head, revs.merge_base, (), packages=config.packages, notes=tuple(notes)
     )
     if not go_files_changed(linemap):
-        notes.append("no Go files, module files or PGO profiles changed: nothing was built")
+        notes.append(nothing_built_note(linemap))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     packages = _packages(git, revs, linemap, options, notes)
     if packages == frozenset() and not reaches_beyond(linemap):
@@ -166,7 +167,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         )
     with timer.phase("compare"):
         findings = compare(base.records, head.records, linemap, key=identity)
-        findings = [attribute(f, linemap, head.sources) for f in findings]
+        findings = [attribute(f, linemap, head.sources, base.sources) for f in findings]
         findings = [verdict(f, config, head.sources, base.sources) for f in findings]
     return report._replace(
         findings=tuple(findings),

@@ -12,7 +12,9 @@ from escape_guard.sources import SourceCache
 from escape_guard.suppress import suppression
 
 
-def attribute(finding: Finding, linemap: LineMap, head: SourceCache) -> Finding:
+def attribute(
+    finding: Finding, linemap: LineMap, head: SourceCache, base: SourceCache | None = None
+) -> Finding:
     """Blame an escape on an unchanged line on the change in its own function.
 
     The compiler reports ``moved to heap: x`` at x's declaration; when that line is
@@ -20,8 +22,23 @@ def attribute(finding: Finding, linemap: LineMap, head: SourceCache) -> Finding:
     is what makes x escape: the finding is new, anchored on the added line. The
     evidence is the -m=2 flow when there is one, else the variable's name on an
     added line of the function. Without evidence the finding stays indirect.
+
+    The mirror, with ``base``: an escape gone from an unchanged declaration is fixed
+    when a removed or edited line of its function (in the base) named it (``sink = &x``
+    deleted); without evidence it stays gone from an unchanged line, not fixed.
     """
     record = finding.record
+    if finding.status is Status.INDIRECT_FIXED and base is not None and record.function:
+        function = _top_level(record.function)
+        lines = base.read(record.path)
+        removed = [
+            line
+            for line in range(1, len(lines) + 1)
+            if linemap.new_line(record.path, line) is None
+            and base.function_at(record.path, line) == function
+        ]
+        fixed = _cause(record, removed, lines)
+        return finding._replace(status=Status.FIXED) if fixed else finding
     if finding.status is not Status.INDIRECT or not record.function:
         return finding
     function = _top_level(record.function)
@@ -62,7 +79,8 @@ def _cause(record: EscapeRecord, added: Sequence[int], lines: Sequence[str]) -> 
 
 def verdict(finding: Finding, config: Config, head: SourceCache, base: SourceCache) -> Finding:
     record = finding.record
-    lines = (base if finding.status is Status.FIXED else head).read(record.path)
+    from_base = finding.status in (Status.FIXED, Status.INDIRECT_FIXED)
+    lines = (base if from_base else head).read(record.path)
     source = lines[record.line - 1].strip() if 0 < record.line <= len(lines) else ""
     finding = finding._replace(source=source)
     if finding.status not in (Status.NEW, Status.INDIRECT):

@@ -24,9 +24,11 @@ rewritten, a failed build) has both revisions built apart instead (``analysis``)
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import posixpath
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -74,17 +76,36 @@ class HeadCopies(NamedTuple):
         )
 
     def original(self, text: str) -> str:
-        """A printed path, or a line holding some, as a build of the head alone prints it."""
-        for copy, module in self.prefixes.items():
-            text = text.replace(copy + "/", module + "/")
-        return text
+        """A printed path, or any text holding some, as a build of the head alone prints it.
+
+        Import paths of the copies appear in file paths (``m/_escape_guard_head/a/a.go``),
+        in instantiations (``Get[m/_escape_guard_head/b.T]``, a dictionary argument of a
+        call the compiler prints) and, for a copy of a module's root package, right before
+        a name (``m/_escape_guard_head.T``).
+        """
+        if not self.prefixes or SHADOW not in text:
+            return text
+        pattern = _copies_pattern(tuple(sorted(self.prefixes, key=len, reverse=True)))
+        return pattern.sub(lambda m: self.prefixes[m.group()], text)
 
     def head_record(self, record: EscapeRecord) -> EscapeRecord:
+        """``record`` with no trace of the copies: every text the compiler printed is mapped."""
         return record._replace(
             path=self.original(record.path),
-            package=self.prefixes.get(record.package) or self.original(record.package),
+            expression=self.original(record.expression),
+            message=self.original(record.message),
+            function=self.original(record.function),
+            package=self.original(record.package),
             explanation=tuple(self.original(line) for line in record.explanation),
         )
+
+
+@functools.cache
+def _copies_pattern(copies: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(copy) for copy in copies)
+    # Whole import paths only: not preceded by a path character, and followed by the end
+    # of the path (a "/" into a package below it, a "." before a name, punctuation).
+    return re.compile(rf"(?<![\w.~/-])(?:{alternatives})(?![\w~-])")
 
 
 class _Apart(Exception):

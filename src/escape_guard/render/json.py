@@ -21,8 +21,10 @@ Top level::
     accepted    [finding]   would be new; accepted by a comment or the configuration
     unchanged   [finding]   in both revisions
     ignored     [finding]   in paths or of kinds the configuration excludes
+    indirect_fixed [finding]  in the merge base only, on lines the change kept (base-side
+                            path and line): gone because of a change elsewhere; not fixed
     summary     {"new": n, "fixed": n, "indirect": n, "accepted": n,
-                 "unchanged": n, "ignored": n}
+                 "unchanged": n, "ignored": n, "indirect_fixed": n}
     timings     {"phase": seconds, ...}   in the order the phases ran
     notes       ["..."]     things the reader should know
 
@@ -65,6 +67,7 @@ LISTS: tuple[tuple[str, Status], ...] = (
     ("accepted", Status.ACCEPTED),
     ("unchanged", Status.UNCHANGED),
     ("ignored", Status.IGNORED),
+    ("indirect_fixed", Status.INDIRECT_FIXED),
 )
 
 

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from escape_guard.hints import hint
-from escape_guard.model import EscapeRecord, Finding, Kind, Report, Status, sort_findings
+from escape_guard.model import (
+    INDIRECT_FIXED_TITLE,
+    EscapeRecord,
+    Finding,
+    Kind,
+    Report,
+    Status,
+    sort_findings,
+)
 from escape_guard.render.mdsafe import code_span, details, fenced, shorten, text
 from escape_guard.suppress import DIRECTIVE
 
@@ -41,6 +49,7 @@ _ROWS = (
     (Status.NEW, "New"),
     (Status.INDIRECT, "Indirect (not failing)"),
     (Status.FIXED, "Removed"),
+    (Status.INDIRECT_FIXED, f"{INDIRECT_FIXED_TITLE} (not counted as removed)"),
     (Status.ACCEPTED, "Accepted"),
     (Status.UNCHANGED, "Unchanged"),
 )

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from itertools import groupby
 
 from escape_guard.hints import hint
-from escape_guard.model import Finding, Kind, Report, Status, sort_findings
+from escape_guard.model import (
+    INDIRECT_FIXED_NOTE,
+    INDIRECT_FIXED_TITLE,
+    Finding,
+    Kind,
+    Report,
+    Status,
+    sort_findings,
+)
 
 _INDENT = "    "
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -31,6 +39,7 @@ _SECTIONS = (
         True,
     ),
     (Status.FIXED, "Fixed", _GREEN, False),
+    (Status.INDIRECT_FIXED, f"{INDIRECT_FIXED_TITLE} ({INDIRECT_FIXED_NOTE})", _DIM, False),
     (Status.ACCEPTED, "Accepted", _DIM, False),
 )
 
@@ -75,7 +84,7 @@ def finding_lines(finding: Finding) -> list[str]:
     details = [finding.source] if finding.source else []
     if finding.status is Status.ACCEPTED:
         details.append(f"accepted: {finding.reason or 'no reason given'}")
-    elif finding.status is not Status.FIXED:
+    elif finding.status not in (Status.FIXED, Status.INDIRECT_FIXED):
         why = hint(record)
         details.extend([f"why: {why}"] if why else [])
         details.extend(line.rstrip() for line in record.explanation)
