@@ -384,6 +384,21 @@ def test_suppression_comment_and_config_accept(repo: Repo) -> None:
     assert reasons == [("i", "boxes are rare"), ("s", "measured, fine")]
 
 
+def test_spaced_directive_is_honoured_and_a_misspelled_one_named(repo: Repo) -> None:
+    head = LIB.replace("\ts := 0\n", "\ts := 0 // escape-guard: ignore measured\n\tsink = &s\n")
+    head = head.replace("\tv := 1\n", "\tv := 1 //escapeguard:ignore pooled\n")
+    base = LIB.replace("\tsink = &v\n", "\t_ = v\n")
+    branch(repo, {"lib.go": head}, base={"lib.go": base})
+    code, report = run(repo)
+    assert code == 1
+    assert [(f["expression"], f["reason"]) for f in report["accepted"]] == [("s", "measured")]
+    assert what(report["new"]) == [("lib.go", 9, "moved", "v")]
+    assert (
+        'lib.go:9: "//escapeguard:ignore" is not escape-guard\'s directive, so the escape there '
+        "is not accepted: write //escape-guard:ignore"
+    ) in report["notes"]
+
+
 def test_config_errors_exit_2(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     repo.commit({"go.mod": GO_MOD, "lib.go": LIB, ".escape-guard.yml": "pakages: []\n"}, "base")
     code, _ = run(repo)

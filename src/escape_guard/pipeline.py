@@ -26,7 +26,7 @@ from escape_guard.git import Git
 from escape_guard.merge import select_shard
 from escape_guard.model import Report, Revision
 from escape_guard.normalize import identity
-from escape_guard.verdict import attribute, verdict
+from escape_guard.verdict import attribute, directive_notes, verdict
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         findings = compare(base.records, head.records, linemap, key=identity)
         findings = [attribute(f, linemap, head.sources) for f in findings]
         findings = [verdict(f, config, head.sources, base.sources) for f in findings]
+        notes.extend(directive_notes(findings, head.sources))
     return report._replace(
         findings=tuple(findings),
         go_version=version,
