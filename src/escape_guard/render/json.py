@@ -116,6 +116,17 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     return data
 
 
+def error_document(message: str, exit_code: int) -> str:
+    """What ``--format json`` prints instead of a report when the run fails."""
+    document = {
+        "version": VERSION,
+        "tool": {"name": "escape-guard", "version": __version__},
+        "error": message,
+        "exit_code": exit_code,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
 def load_report(text: str) -> Report:
     """Read a JSON report written by ``render`` (any version-1 writer) back into a Report."""
     try:
