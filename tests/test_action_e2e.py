@@ -255,6 +255,35 @@ def test_bad_input_is_a_usage_error(gh: ActionHarness) -> None:
     assert result.outputs["new-escapes"] == "0"  # outputs are always written
 
 
+@pytest.mark.parametrize(
+    ("directory", "problem"),
+    [
+        ("../outside", "is outside the workspace"),
+        ("/etc", "is outside the workspace"),
+        ("services/missing", "does not exist in the workspace"),
+        ("go.mod", "is not a directory in the workspace"),
+        ("escape", "is outside the workspace"),  # a link pointing out of it
+    ],
+)
+def test_working_directory_outside_or_missing_is_a_usage_error(
+    gh: ActionHarness, directory: str, problem: str
+) -> None:
+    gh.origin.commit({"svc.go": LIB + NEW_FUNC}, "add Keep")
+    workspace = gh.clone()
+    (workspace / "escape").symlink_to(gh.tmp)
+    result = gh.run(
+        "pull_request",
+        gh.open_pull(7),
+        inputs={"working-directory": directory},
+        workspace=workspace,
+    )
+    assert result.code == 2
+    error = "::error title=escape-guard could not compare::input working-directory: "
+    assert f"{error}{directory!r} {problem}" in result.stdout
+    assert "--repo" not in result.stdout + result.stderr
+    assert "could not compare" in result.summary
+
+
 def _workflow_run(gh: ActionHarness, head_sha: str) -> dict[str, object]:
     payload = gh.event("pull_request.opened")  # repository and sender: real shapes
     return {

@@ -107,7 +107,7 @@ def _report(ctx: Context) -> Report | None:
         report = _load_report(ctx)
         _check_pull_head(ctx, report)
         return report
-    repo = os.path.join(ctx.workspace, ctx.inputs.working_directory)
+    repo = _working_directory(ctx)
     with ctx.runner.group("Fetch history"):
         git = Git.discover(repo, env=ctx.env)
         if not ctx.event.base:
@@ -140,6 +140,25 @@ def _report(ctx: Context) -> Report | None:
     with ctx.runner.group("Build and compare"):
         report = run_diff(options, git=git, progress=lambda phase: ctx.runner.log(f"{phase} ..."))
     return report._replace(base=Revision(ctx.event.base_ref or report.base.ref, report.base.sha))
+
+
+def _working_directory(ctx: Context) -> str:
+    """The working-directory input as a path; a UsageError unless it is a directory inside."""
+    given = ctx.inputs.working_directory
+    repo = os.path.join(ctx.workspace, given)
+    workspace, real = os.path.realpath(ctx.workspace), os.path.realpath(repo)
+    if os.path.commonpath([workspace, real]) != workspace:
+        raise UsageError(
+            f"input working-directory: {given!r} is outside the workspace ({workspace}); "
+            "give a directory of the checked-out repository, relative to the workspace"
+        )
+    if not os.path.isdir(real):
+        what = "is not a directory" if os.path.exists(real) else "does not exist"
+        raise UsageError(
+            f"input working-directory: {given!r} {what} in the workspace ({workspace}); "
+            "check the path, and that actions/checkout ran before this step (its path input)"
+        )
+    return repo
 
 
 def _config_path(ctx: Context, repo: str) -> str | None:
