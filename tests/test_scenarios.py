@@ -373,6 +373,42 @@ def test_working_tree_changes_are_the_head(repo: Repo, capsys: pytest.CaptureFix
     assert repo.git("worktree", "list").count("\n") == 0  # temporary worktrees removed
 
 
+def test_the_working_tree_has_a_stable_identity_and_a_findable_name(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    commit = repo.git("rev-parse", "HEAD")
+    repo.write({"lib.go": LIB.replace("\ts := 0\n", "\ts := 0\n\tsink = &s\n")})
+    _, first = run(repo)
+    first_err = capsys.readouterr().err
+    _, second = run(repo)
+    assert first["head"] == second["head"]
+    assert first["head"]["ref"] == "working tree" and first["head"]["on"] == commit
+    assert first["head"]["sha"] != commit
+    on_top = f"the working tree (uncommitted changes on top of {commit[:7]})"
+    assert f"comparing {on_top} as the head" in first_err
+    assert first["head"]["sha"][:7] not in first_err
+    assert main(["diff", "--repo", str(repo.path), "--base", "main"]) == 1
+    text = capsys.readouterr().out
+    assert f"head the working tree (uncommitted changes on top of {commit[:12]})" in text
+    assert first["head"]["sha"][:7] not in text
+
+
+def test_untracked_only_changes_say_the_commit_was_compared(repo: Repo) -> None:
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
+    commit = repo.git("rev-parse", "HEAD")
+    (repo.path / "extra.go").write_text("package m\n\nfunc Extra() *int { v := 1; return &v }\n")
+    code, report = run(repo)
+    assert code == 0
+    assert report["head"] == {"ref": "HEAD", "sha": commit}
+    assert report["notes"][0] == (
+        "the working tree has no changes to tracked files, only 1 untracked .go file(s) "
+        f"(e.g. extra.go), which are not compared: the head is the commit HEAD ({commit[:7]}); "
+        "git add them to include them"
+    )
+
+
 def test_suppression_comment_and_config_accept(repo: Repo) -> None:
     head = LIB.replace("\ts := 0\n", "\ts := 0 //escape-guard:ignore measured, fine\n\tsink = &s\n")
     head += "\n// Box allocates.\nfunc Box(i int) *int {\n\treturn &i\n}\n"

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from escape_guard.hints import hint
-from escape_guard.model import EscapeRecord, Finding, Kind, Report, Status, sort_findings
+from escape_guard.model import (
+    EscapeRecord,
+    Finding,
+    Kind,
+    Report,
+    Revision,
+    Status,
+    sort_findings,
+)
 from escape_guard.render.mdsafe import code_span, details, fenced, shorten, text
 from escape_guard.suppress import DIRECTIVE
 
@@ -205,14 +213,16 @@ def _provenance(report: Report) -> str:
         shown = ", ".join(_code(p) for p in report.packages[:_SHOWN_PACKAGES])
         rest = len(report.packages) - _SHOWN_PACKAGES
         parts.append(f"packages {shown}" + (f" and {rest} more" if rest > 0 else ""))
-    parts.append(f"base {_rev(report.base.ref, report.base.sha)}")
+    parts.append(f"base {_rev(report.base)}")
     parts.append(f"merge base {_code(report.merge_base[:7])}")
-    parts.append(f"head {_rev(report.head.ref, report.head.sha)}")
+    parts.append(f"head {_rev(report.head)}")
     return "Built with " + " · ".join(parts)
 
 
-def _rev(ref: str, sha: str) -> str:
-    short = sha[:7]
+def _rev(revision: Revision) -> str:
+    ref, sha, short = revision.ref, revision.sha, revision.sha[:7]
+    if revision.on:
+        return f"the working tree (uncommitted changes on top of {_code(revision.on[:7])})"
     if not ref or ref in (sha, short):
         return _code(short)
     return f"{_code(ref)} {_code(short)}"

@@ -113,8 +113,8 @@ def _what(finding: Finding) -> str:
 
 def _provenance(report: Report) -> str:
     parts = [
-        f"head {_rev(report.head.ref, report.head.sha)}",
-        f"merge base {report.merge_base[:12]} of {_rev(report.base.ref, report.base.sha)}",
+        f"head {report.head.describe(12)}",
+        f"merge base {report.merge_base[:12]} of {report.base.describe(12)}",
     ]
     if report.go_version:
         parts.append(report.go_version)
@@ -123,11 +123,6 @@ def _provenance(report: Report) -> str:
     if report.timings:
         parts.append(", ".join(f"{phase} {_seconds(s)}" for phase, s in report.timings))
     return _printable("Compared " + " · ".join(parts))
-
-
-def _rev(ref: str, sha: str) -> str:
-    short = sha[:12]
-    return f"{ref} ({short})" if ref and ref not in (sha, short) else short
 
 
 def _seconds(seconds: float) -> str:
