@@ -68,7 +68,7 @@ def test_annotations_mark_new_escapes_as_failures_and_indirect_ones_as_warnings(
     assert first["title"] == "New heap allocation in grab"
     assert first["message"].startswith("moved to heap: v\nThe address of `v` is stored")
     assert first["raw_details"] == "\n".join(GRAB_EXPLANATION)
-    assert check.output["title"] == "2 new heap escapes, 1 indirect, 1 removed 🎉"
+    assert check.output["title"] == "2 new heap escapes, 1 indirect, 1 fixed"
     assert check.output["summary"].startswith("### 2 new heap escapes")
 
 

@@ -264,7 +264,7 @@ def test_removed_escapes_are_praised_once(server: FakeGitHub, history: History) 
     run(server, head_report(gone, head_sha=head), head)
 
     (body,) = reviews(server)
-    assert "**Removed** 🎉 — these no longer allocate:" in body
+    assert "**Fixed** 🎉 — these no longer allocate:" in body
     assert "`old` no longer escapes to the heap." in body
     assert server.review_comments(REPO, NUMBER) == []
 

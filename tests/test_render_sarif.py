@@ -109,6 +109,17 @@ def test_result_location_message_and_fingerprint() -> None:
     assert result["partialFingerprints"] == {FINGERPRINT: fingerprint(r.findings[0])}
 
 
+def test_explanation_is_shown_in_the_message_and_kept_as_a_property() -> None:
+    [result] = sarif(report(finding(explanation=GRAB_EXPLANATION)))["runs"][0]["results"]
+    flow = "\n".join(GRAB_EXPLANATION)
+    assert result["message"]["text"].endswith(
+        f"must outlive the call.\n\nCompiler's explanation:\n{flow}"
+    )
+    assert result["properties"]["explanation"] == list(GRAB_EXPLANATION)
+    [plain] = sarif(report(finding()))["runs"][0]["results"]
+    assert "explanation" not in plain["properties"] and "\n" not in plain["message"]["text"]
+
+
 def test_fingerprints_survive_line_shifts_but_not_identity_changes() -> None:
     base = finding()
     shifted = finding(line=base.record.line + 40, column=9)

@@ -12,7 +12,13 @@ from typing import NamedTuple
 
 from escape_guard.model import Finding, Report, Status
 from escape_guard.publish.fingerprints import FINDING, RESOLVED, REVIEW, marker, without_markers
-from escape_guard.render.markdown import MAX_CHARS, headline, inline_comment, list_item
+from escape_guard.render.markdown import (
+    MAX_CHARS,
+    fixed_heading,
+    headline,
+    inline_comment,
+    list_item,
+)
 from escape_guard.render.mdsafe import code_span, details, shorten
 from escape_guard.suppress import DIRECTIVE
 
@@ -54,7 +60,7 @@ def review_body(
     """The review's body: the headline, what is commented inline, the listed findings."""
     parts = [s for s in sections if s.items]
     if praise:
-        parts.append(Section("**Removed** 🎉 — these no longer allocate:", praise))
+        parts.append(Section(fixed_heading(report), praise))
     listed = [fp for section in parts for fp, _ in section.items]
     tail = "\n\n".join(p for p in (_accepted(report), link(run_url), _review_marker(listed)) if p)
     return _fit(_opening(report, inline), parts, tail + "\n", limit)

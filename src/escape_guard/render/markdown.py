@@ -25,6 +25,9 @@ from escape_guard.model import (
 from escape_guard.render.mdsafe import code_span, details, fenced, shorten, text
 from escape_guard.suppress import DIRECTIVE
 
+# A hard line break that renders the same with and without "single newlines are breaks"
+# (comments have them, the job summary and check runs do not): a backslash before the newline.
+BREAK = "\\\n"
 MAX_CHARS = 65536  # GitHub's limit on issue, pull-request and review comment bodies
 WHY_URL = "https://go.dev/doc/faq#stack_or_heap"
 _MAX_EXPLANATION_LINES = 60
@@ -34,7 +37,7 @@ _SHOWN_PACKAGES = 5
 _TITLES = {
     Status.NEW: "New heap allocation",
     Status.INDIRECT: "Heap allocation caused elsewhere",
-    Status.FIXED: "Heap allocation removed",
+    Status.FIXED: "Fixed heap allocation",
     Status.ACCEPTED: "Accepted heap allocation",
 }
 _INDIRECT_NOTE = (
@@ -48,7 +51,7 @@ _INDIRECT_INTRO = (
 _ROWS = (
     (Status.NEW, "New"),
     (Status.INDIRECT, "Indirect (not failing)"),
-    (Status.FIXED, "Removed"),
+    (Status.FIXED, "Fixed"),
     (Status.ACCEPTED, "Accepted"),
     (Status.UNCHANGED, "Unchanged"),
 )
@@ -86,13 +89,16 @@ def render(report: Report, *, max_chars: int = MAX_CHARS) -> str:
 
 
 def headline(report: Report) -> str:
-    """``1 new heap escape, 2 removed 🎉`` and the like."""
+    """``1 new heap escape, 2 fixed``, ``No new heap escapes, 2 fixed 🎉`` and the like.
+
+    A run with new escapes fails: it gets no celebration, whatever it fixed.
+    """
     new, indirect, fixed = len(report.new), len(report.indirect), len(report.fixed)
     parts = [_count(new, "new heap escape") if new else "No new heap escapes"]
     if indirect:
         parts.append(f"{indirect} indirect")
     if fixed:
-        parts.append(f"{fixed} removed 🎉")
+        parts.append(f"{fixed} fixed" + ("" if new else " 🎉"))
     return ", ".join(parts)
 
 
@@ -102,7 +108,7 @@ def inline_comment(finding: Finding) -> str:
     title = _TITLES.get(finding.status, "Heap allocation")
     first = f"**{title}**{_in(record)}: {_what(record, finding.status)}"
     why = hint(record, code=code_span) if finding.status is not Status.FIXED else ""
-    blocks = ["\n".join(line for line in (first, why) if line)]
+    blocks = [BREAK.join(line for line in (first, why) if line)]
     if finding.status is Status.INDIRECT:
         blocks.append(_INDIRECT_NOTE)
     if record.explanation and finding.status is not Status.FIXED:
@@ -147,7 +153,7 @@ def _parts(report: Report) -> list[_Part]:
         _table(report),
         _List("**New** — these fail the check:\n\n", _items(report.new), priority=1),
         _List(f"{opening}{_INDIRECT_INTRO}\n\n", _items(report.indirect), closing, priority=4),
-        _List("**Removed** 🎉 — these no longer allocate:\n\n", _items(report.fixed), priority=3),
+        _List(f"{fixed_heading(report)}\n\n", _items(report.fixed), priority=3),
         _List("**Accepted:**\n\n", _items(report.accepted), priority=2),
         _List("**Notes:**\n\n", [f"- {text(note)}" for note in report.notes], priority=0),
         _provenance(report),
@@ -157,6 +163,15 @@ def _parts(report: Report) -> list[_Part]:
 
 def _items(findings: list[Finding]) -> list[str]:
     return [_item(f) for f in sort_findings(findings)]
+
+
+def fixed_heading(report: Report) -> str:
+    """The heading of the fixed list; celebrating only when nothing new fails the run."""
+    return (
+        "**Fixed** — these no longer allocate:"
+        if report.new
+        else ("**Fixed** 🎉 — these no longer allocate:")
+    )
 
 
 def _item(finding: Finding) -> str:
@@ -170,7 +185,13 @@ def _item(finding: Finding) -> str:
     elif finding.status is not Status.FIXED:
         why = hint(record, code=_code)
         lines.extend(["  " + why] if why else [])
-    return "\n".join(lines)
+    item = BREAK.join(lines)
+    if record.explanation and finding.status in (Status.NEW, Status.INDIRECT):
+        folded = details("Compiler's explanation", _explanation(record.explanation))
+        # Indented into the list item; the blank line after it ends the HTML block.
+        item += "\n\n" + "\n".join(f"  {line}" if line else "" for line in folded.split("\n"))
+        item += "\n"
+    return item
 
 
 def _what(record: EscapeRecord, status: Status) -> str:

@@ -168,6 +168,8 @@ def _result(finding: Finding, identity: str) -> dict[str, Any]:
             "package": record.package,
         },
     }
+    if record.explanation:
+        result["properties"]["explanation"] = list(record.explanation)
     if finding.status is Status.ACCEPTED:
         result["suppressions"] = [_suppression(finding)]
     return result
@@ -184,7 +186,10 @@ def _message(finding: Finding) -> str:
         what = f"`{record.expression}` escapes to the heap."
     indirect = finding.status is Status.INDIRECT
     title = "Heap allocation caused elsewhere" if indirect else "New heap allocation"
-    return " ".join(part for part in (f"{title}{where}: {what}", hint(record)) if part)
+    text = " ".join(part for part in (f"{title}{where}: {what}", hint(record)) if part)
+    if record.explanation:  # code scanning shows the whole message on the alert's page
+        text += "\n\nCompiler's explanation:\n" + "\n".join(record.explanation)
+    return text
 
 
 def _location(finding: Finding) -> dict[str, Any]:
