@@ -9,7 +9,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
-from escape_guard.model import Finding, Report, Status
+from escape_guard.hints import subject
+from escape_guard.model import Finding, Kind, Report, Status
 
 # The runner shows at most 10 error and 10 warning annotations per step; more are
 # still counted, so keep a sane ceiling rather than flooding the log.
@@ -93,7 +94,9 @@ class Runner:
     def _annotation(self, finding: Finding) -> None:
         r = finding.record
         new = finding.status is Status.NEW
-        what = f"{r.expression} is moved to the heap" if r.kind.value == "moved" else r.message
+        what = r.message
+        if r.kind is Kind.MOVED:
+            what = f"{subject(r, finding.source, code=str)} is moved to the heap"
         where = f" in {r.function}" if r.function else ""
         self.command(
             "error" if new else "warning",

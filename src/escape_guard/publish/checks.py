@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from escape_guard.config import FAILING
-from escape_guard.hints import hint
+from escape_guard.hints import hint, inlined_note
 from escape_guard.model import Finding, Report, Status, sort_findings
 from escape_guard.publish.client import Api
 from escape_guard.publish.summary import FAILURE_HEADLINE, failure_block
@@ -101,7 +101,8 @@ def _annotation(finding: Finding, fails: bool) -> dict[str, Any]:
     record = finding.record
     title = _TITLES.get(finding.status, "Heap allocation")
     where = f" in {record.function}" if record.function else ""
-    lines = [record.message, hint(record)]
+    whose = inlined_note(record, finding.source)
+    lines = [f"{record.message} ({whose})" if whose else record.message, hint(record)]
     if finding.status is Status.NEW:
         lines.append(f"Accept it with {DIRECTIVE} on this line if it is intended.")
     note: dict[str, Any] = {

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from escape_guard import __version__
-from escape_guard.hints import hint
+from escape_guard.hints import hint, subject
 from escape_guard.model import Finding, Kind, Report, Status, sort_findings
 from escape_guard.suppress import DIRECTIVE
 
@@ -181,9 +181,9 @@ def _message(finding: Finding) -> str:
     if not record.expression:
         what = f"the compiler reports `{record.message}`."
     elif record.kind is Kind.MOVED:
-        what = f"`{record.expression}` is moved to the heap."
+        what = f"{subject(record, finding.source)} is moved to the heap."
     else:
-        what = f"`{record.expression}` escapes to the heap."
+        what = f"{subject(record, finding.source)} escapes to the heap."
     indirect = finding.status is Status.INDIRECT
     title = "Heap allocation caused elsewhere" if indirect else "New heap allocation"
     text = " ".join(part for part in (f"{title}{where}: {what}", hint(record)) if part)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from itertools import groupby
 
-from escape_guard.hints import hint
+from escape_guard.hints import hint, inlined_note
 from escape_guard.model import Finding, Kind, Report, Status, sort_findings
 
 _INDENT = "    "
@@ -105,8 +105,9 @@ def _position(finding: Finding) -> str:
 
 def _what(finding: Finding) -> str:
     record = finding.record
+    whose = inlined_note(record, finding.source)
     if record.message:
-        return record.message
+        return f"{record.message} ({whose})" if whose else record.message
     noun = {Kind.MOVED: "moved to heap", Kind.ESCAPE: "escapes to heap"}.get(record.kind)
     return f"{record.expression} {noun or record.kind.value}".strip()
 
