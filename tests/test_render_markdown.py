@@ -318,6 +318,29 @@ def test_truncation_keeps_under_the_limit_and_says_how_many(limit: int) -> None:
     assert "Built with Go" in body  # provenance is never cut
 
 
+@pytest.mark.parametrize("limit", [65536, 20000])
+def test_every_list_keeps_a_share_of_a_body_too_small_for_all(limit: int) -> None:
+    body = render(huge_report(3000), max_chars=limit)
+    new = shown_and_omitted(body, "**New** — these fail the check:")
+    fixed = shown_and_omitted(body, "**Fixed** — these no longer allocate:")
+    indirect = shown_and_omitted(body, "They do not fail the check.")
+    for shown, omitted in (new, fixed, indirect):
+        assert shown > 0 and omitted > 0
+    assert new[0] + new[1] == indirect[0] + indirect[1] == 3000 and sum(fixed) == 1500
+    # Equal room each: the fixed items, without a hint or an explanation, are shorter.
+    assert abs(new[0] - indirect[0]) <= 2 and fixed[0] > new[0]
+
+
+def test_a_short_list_is_shown_whole_beside_a_long_one() -> None:
+    big = huge_report(3000)
+    few_fixed = big._replace(
+        findings=tuple(f for f in big.findings if f.status is not Status.FIXED)
+        + tuple(f._replace(status=Status.FIXED) for f in big.findings[:3])
+    )
+    body = render(few_fixed, max_chars=65536)
+    assert shown_and_omitted(body, "**Fixed** — these no longer allocate:") == (3, 0)
+
+
 def test_notes_get_room_before_long_lists() -> None:
     body = render(huge_report(3000), max_chars=65536)
     assert "- note 19" in body
