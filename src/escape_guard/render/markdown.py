@@ -122,14 +122,6 @@ def inline_comment(finding: Finding) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def list_item(finding: Finding, *, url: str = "") -> str:
-    """``finding`` as the summary lists it: a list item with its source line and hint.
-
-    ``url``: where its position links to (``links.position_url``); "" for plain text.
-    """
-    return _item(finding, url)
-
-
 def _advice(finding: Finding) -> str:
     if finding.status is Status.ACCEPTED:
         return f"Accepted: {_reason(finding)}."
