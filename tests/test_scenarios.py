@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -479,6 +480,26 @@ def test_only_changed_packages_are_built(repo: Repo) -> None:
     assert report["summary"]["unchanged"] == 1  # p0 and p2 were not compiled with -m
     code, report = run(repo, "--all-packages")
     assert report["summary"]["unchanged"] == 3
+
+
+def test_readme_shows_what_the_bundled_example_posts(
+    tmp_path: Path, go_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    example = root / "examples" / "demo"
+    repo = Repo(tmp_path / "demo", go_env)
+    repo.commit(_tree(example / "base"), "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit({**dict.fromkeys(_tree(example / "base")), **_tree(example / "head")}, "head")
+    args = ["--all-packages", "--explain", "--format", "markdown"]
+    assert main(["diff", "--repo", str(repo.path), "--base", "main", *args]) == 1
+    posted = capsys.readouterr().out
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("celebrates nothing in its headline:\n\n", 1)[1].split("\n\n", 1)[0]
+    shown = "\n".join(line.removeprefix(">").removeprefix(" ") for line in sample.splitlines())
+    # Only the commits and the timings differ from run to run.
+    variable = re.compile(r"^(Built with .*? · base |Timings: ).*$", re.MULTILINE)
+    assert variable.sub(r"\1", shown + "\n") == variable.sub(r"\1", posted)
 
 
 def _tree(root: Path) -> dict[str, str | None]:
