@@ -175,6 +175,23 @@ def test_annotations_stop_at_what_the_runner_shows_and_say_where_the_rest_is() -
     assert all("more" not in line for line in [*errors[:-1], *warnings])
 
 
+def test_warnings_written_before_count_against_the_cap() -> None:
+    out = io.StringIO()
+    runner = Runner({}, out)
+    runner.command("warning", "the token is read-only")
+    runner.command("warning", "use the fork-safe workflows")
+    indirect = [
+        finding(record(line=i, expression=f"v{i}"), status=Status.INDIRECT) for i in range(1, 13)
+    ]
+    assert runner.annotate(report(*indirect), include_indirect=True) == 8
+    warnings = [line for line in out.getvalue().splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 10
+    assert warnings[-1].endswith(
+        "… and 4 more indirect heap escapes, not annotated here "
+        "(GitHub shows 10 per step): see the check run or the job summary"
+    )
+
+
 def test_annotations_skip_what_an_inline_comment_says() -> None:
     out = io.StringIO()
     commented, other = finding(record(line=3)), finding(record(line=4, expression="w"))

@@ -231,3 +231,12 @@ def test_documented_example_is_what_the_renderer_writes() -> None:
     assert blocks[0] == written
     assert load_report(blocks[0]) == canonical(doc_example())
     assert "render(report)" in DOC.read_text(encoding="utf-8")
+
+
+def test_the_working_tree_head_says_what_it_is_on_and_reads_back() -> None:
+    tree = Revision("working tree", "4" * 40, on="2" * 40)
+    r = report(finding(), head=tree)
+    data = json.loads(render(r))
+    assert data["head"] == {"ref": "working tree", "sha": "4" * 40, "on": "2" * 40}
+    assert load_report(render(r)).head == tree
+    assert "on" not in json.loads(render(report(finding())))["head"]

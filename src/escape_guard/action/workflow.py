@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
@@ -33,11 +34,13 @@ class Runner:
     def __init__(self, env: Mapping[str, str], out: TextIO | None = None) -> None:
         self._env = env
         self._out = out or sys.stdout
+        self._written: Counter[str] = Counter()  # workflow commands written, by name
 
     def log(self, message: str) -> None:
         print(message, file=self._out, flush=True)
 
     def command(self, name: str, message: str, **props: str | int) -> None:
+        self._written[name] += 1
         rendered = ",".join(f"{k}={escape_property(str(v))}" for k, v in props.items() if v != "")
         self.log(f"::{name}{' ' + rendered if rendered else ''}::{escape_data(message)}")
 
@@ -86,7 +89,9 @@ class Runner:
         written = 0
         for status in statuses:
             wanted = [f for f in sort_findings(report.with_status(status)) if f not in skip]
-            shown = wanted[:MAX_ANNOTATIONS]
+            # Warnings written before (a read-only token's, say) count against the same cap.
+            level = "error" if status is Status.NEW else "warning"
+            shown = wanted[: max(MAX_ANNOTATIONS - self._written[level], 1)]
             for index, finding in enumerate(shown, 1):
                 more = len(wanted) - len(shown) if index == len(shown) else 0
                 self._annotation(finding, more)

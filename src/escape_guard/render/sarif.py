@@ -222,7 +222,8 @@ def _suppression(finding: Finding) -> dict[str, Any]:
 def _properties(report: Report, omitted: int) -> dict[str, Any]:
     return {
         "base": {"ref": report.base.ref, "sha": report.base.sha},
-        "head": {"ref": report.head.ref, "sha": report.head.sha},
+        "head": {"ref": report.head.ref, "sha": report.head.sha}
+        | ({"on": report.head.on} if report.head.on else {}),
         "mergeBase": report.merge_base,
         "goVersion": report.go_version,
         "packages": list(report.packages),
