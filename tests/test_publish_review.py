@@ -280,7 +280,8 @@ def test_fixed_escapes_are_praised_once(server: FakeGitHub, history: History) ->
     run(server, head_report(gone, head_sha=head), head)
 
     (body,) = reviews(server)
-    assert "1 fixed heap escape 🎉: see the summary comment and the job summary." in body
+    assert body.startswith("**escape-guard** · No new heap escapes, 1 fixed 🎉\n")
+    assert "1 fixed heap escape: see the summary comment and the job summary." in body
     assert "`old`" not in body
     assert server.review_comments(REPO, NUMBER) == []
 
