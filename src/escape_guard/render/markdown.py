@@ -4,7 +4,10 @@
 ``inline_comment`` the comment on one finding's line. Everything taken from
 the code or the compiler goes through ``mdsafe``, so it cannot inject HTML,
 close a block early or mention anyone. ``render`` keeps within GitHub's body
-limit by showing fewer findings and saying how many it left out.
+limit by showing fewer findings and saying how many it left out; every list keeps
+a share of the room. Line breaks that matter are hard breaks (``BREAK``), so a
+body reads the same where single newlines are breaks (comments) and where they are
+not (the job summary, check runs).
 """
 
 from __future__ import annotations
@@ -156,7 +159,7 @@ def _parts(report: Report, links: Links | None) -> list[_Part]:
         _table(report),
         _List("**New** — these fail the check:\n\n", items(report.new), priority=1),
         _List(f"{opening}{_INDIRECT_INTRO}\n\n", items(report.indirect), closing, priority=4),
-        _List(f"{fixed_heading(report)}\n\n", items(report.fixed), priority=3),
+        _List(f"{_fixed_heading(report)}\n\n", items(report.fixed), priority=3),
         _List("**Accepted:**\n\n", items(report.accepted), priority=2),
         _List("**Notes:**\n\n", [f"- {text(note)}" for note in report.notes], priority=0),
         _provenance(report),
@@ -164,13 +167,10 @@ def _parts(report: Report, links: Links | None) -> list[_Part]:
     ]
 
 
-def fixed_heading(report: Report) -> str:
+def _fixed_heading(report: Report) -> str:
     """The heading of the fixed list; celebrating only when nothing new fails the run."""
-    return (
-        "**Fixed** — these no longer allocate:"
-        if report.new
-        else ("**Fixed** 🎉 — these no longer allocate:")
-    )
+    cheer = "" if report.new else " 🎉"
+    return f"**Fixed**{cheer} — these no longer allocate:"
 
 
 def _item(finding: Finding, url: str = "") -> str:
