@@ -406,3 +406,10 @@ def test_summary_of_a_passing_run_celebrates_its_fixes() -> None:
     body = render(report(finding(status=Status.FIXED)))
     assert body.startswith("### No new heap escapes, 1 fixed 🎉\n")
     assert "**Fixed** 🎉 — these no longer allocate:" in body
+
+
+def test_a_working_tree_head_is_named_by_the_commit_it_sits_on() -> None:
+    tree = Revision("working tree", "4" * 40, on="2" * 40)
+    body = render(report(finding(), head=tree))
+    assert "head the working tree (uncommitted changes on top of `2222222`)" in body
+    assert "4444444" not in body
