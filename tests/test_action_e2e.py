@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -77,8 +78,18 @@ def test_new_escape_gets_one_inline_comment_and_fails(gh: ActionHarness) -> None
     assert result.outputs["new-escapes"] == "1"
     assert result.report()["new"][0]["function"] == "Track"
     assert (result.workspace / result.outputs["sarif"]).is_file()
-    assert f"::error file=svc.go,line={KEEP_LINE}" in result.stdout
+    # Commented inline: no annotation on the same line of the Files tab.
+    assert "::error file=" not in result.stdout
+    assert check.annotations == []
     assert "1 new heap escape" in result.summary
+    # Every position links to its line at the head commit, on the runner's server.
+    head = gh.origin.git("rev-parse", "feature")
+    url = f"https://github.example/{REPOSITORY}/blob/{head}/svc.go#L{KEEP_LINE}"
+    position = f"[`svc.go:{KEEP_LINE}:2`]({url})"
+    (summary,) = gh.server.issue_comments(REPOSITORY, 7)
+    for body in (result.summary, summary.body, check.output["summary"]):
+        assert position in body
+        assert url in _hrefs(body)
     assert TOKEN not in result.stdout + result.stderr + result.summary
     assert gh.server.violations == []
     html = cmarkgfm.github_flavored_markdown_to_html(comments[0].body)
@@ -144,7 +155,10 @@ def test_rejected_inline_comment_falls_back_to_body(gh: ActionHarness) -> None:
     assert result.code == 1
     (review,) = gh.server.reviews(REPOSITORY, 7)
     assert gh.server.review_comments(REPOSITORY, 7) == []
-    assert "svc.go" in review.body and "Track" in review.body
+    assert "1 heap escape is on lines GitHub did not accept comments on" in review.body
+    assert "the summary comment and the job summary" in review.body
+    # No inline comment says it, so the annotation does.
+    assert f"::error file=svc.go,line={KEEP_LINE}" in result.stdout
 
 
 def test_huge_report_stays_within_limits(gh: ActionHarness) -> None:
@@ -157,12 +171,28 @@ def test_huge_report_stays_within_limits(gh: ActionHarness) -> None:
     assert result.outputs["new-escapes"] == "1500"
     (review,) = gh.server.reviews(REPOSITORY, 7)
     assert len(gh.server.review_comments(REPOSITORY, 7)) == 20  # max-inline-comments
-    assert len(review.body) <= 65536 and "more" in review.body
+    assert "1480 heap escapes are beyond the limit of 20 inline comments" in review.body
+    assert len(review.body) <= 65536
     (summary,) = gh.server.issue_comments(REPOSITORY, 7)
-    assert len(summary.body) <= 65536
+    assert len(summary.body) <= 65536 and "more" in summary.body
+    # The job summary may hold 1 MiB: every escape fits, none is cut.
+    assert 65536 < len(result.summary.encode()) <= 1024 * 1024
+    assert result.summary.count("- [`many.go:") == 1500 and "more" not in result.summary
+    # The runner shows 10 error annotations a step: 10 are written, the last says the rest.
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert len(errors) == 10
+    assert errors[-1].endswith(
+        "%0A… and 1470 more new heap escapes, not annotated here (GitHub shows 10 per step): "
+        "see the check run or the job summary"
+    )
     check = gh.server.check_runs(REPOSITORY)[-1]
     assert len(check.output["summary"]) <= 65535
     assert gh.server.violations == []
+
+
+def _hrefs(markdown: str) -> list[str]:
+    html = cmarkgfm.github_flavored_markdown_to_html(markdown)
+    return re.findall(r'href="([^"]*)"', html)
 
 
 def test_no_go_changes(gh: ActionHarness) -> None:
@@ -253,6 +283,35 @@ def test_bad_input_is_a_usage_error(gh: ActionHarness) -> None:
     assert "input fail-on" in result.stdout
     assert "Traceback" not in result.stderr
     assert result.outputs["new-escapes"] == "0"  # outputs are always written
+
+
+@pytest.mark.parametrize(
+    ("directory", "problem"),
+    [
+        ("../outside", "is outside the workspace"),
+        ("/etc", "is outside the workspace"),
+        ("services/missing", "does not exist in the workspace"),
+        ("go.mod", "is not a directory in the workspace"),
+        ("escape", "is outside the workspace"),  # a link pointing out of it
+    ],
+)
+def test_working_directory_outside_or_missing_is_a_usage_error(
+    gh: ActionHarness, directory: str, problem: str
+) -> None:
+    gh.origin.commit({"svc.go": LIB + NEW_FUNC}, "add Keep")
+    workspace = gh.clone()
+    (workspace / "escape").symlink_to(gh.tmp)
+    result = gh.run(
+        "pull_request",
+        gh.open_pull(7),
+        inputs={"working-directory": directory},
+        workspace=workspace,
+    )
+    assert result.code == 2
+    error = "::error title=escape-guard could not compare::input working-directory: "
+    assert f"{error}{directory!r} {problem}" in result.stdout
+    assert "--repo" not in result.stdout + result.stderr
+    assert "could not compare" in result.summary
 
 
 def _workflow_run(gh: ActionHarness, head_sha: str) -> dict[str, object]:

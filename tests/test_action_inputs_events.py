@@ -12,6 +12,7 @@ from escape_guard.action.event import ZERO_SHA, read_event
 from escape_guard.action.inputs import Inputs, read_inputs
 from escape_guard.action.workflow import Runner, escape_data, escape_property
 from escape_guard.errors import UsageError
+from escape_guard.model import Status
 from tests.action_harness import action_defaults
 from tests.factories import finding, record, report
 
@@ -156,6 +157,56 @@ def test_event_errors(env: dict[str, str], message: str) -> None:
 def test_workflow_command_escaping() -> None:
     assert escape_data("50%\r\nnext") == "50%25%0D%0Anext"
     assert escape_property("a:b,c%") == "a%3Ab%2Cc%25"
+
+
+def test_annotations_stop_at_what_the_runner_shows_and_say_where_the_rest_is() -> None:
+    out = io.StringIO()
+    new = [finding(record(line=i, expression=f"v{i}")) for i in range(1, 26)]
+    indirect = [f._replace(status=Status.INDIRECT) for f in new[:3]]
+    written = Runner({}, out).annotate(report(*new, *indirect), include_indirect=True)
+    lines = out.getvalue().splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    warnings = [line for line in lines if line.startswith("::warning ")]
+    assert (written, len(errors), len(warnings)) == (13, 10, 3)
+    assert errors[-1].endswith(
+        "v10 is moved to the heap in grab%0A… and 15 more new heap escapes, not annotated here "
+        "(GitHub shows 10 per step): see the check run or the job summary"
+    )
+    assert all("more" not in line for line in [*errors[:-1], *warnings])
+
+
+def test_warnings_written_before_count_against_the_cap() -> None:
+    out = io.StringIO()
+    runner = Runner({}, out)
+    runner.command("warning", "the token is read-only")
+    runner.command("warning", "use the fork-safe workflows")
+    indirect = [
+        finding(record(line=i, expression=f"v{i}"), status=Status.INDIRECT) for i in range(1, 13)
+    ]
+    assert runner.annotate(report(*indirect), include_indirect=True) == 8
+    warnings = [line for line in out.getvalue().splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 10
+    assert warnings[-1].endswith(
+        "… and 4 more indirect heap escapes, not annotated here "
+        "(GitHub shows 10 per step): see the check run or the job summary"
+    )
+
+
+def test_annotations_skip_what_an_inline_comment_says() -> None:
+    out = io.StringIO()
+    commented, other = finding(record(line=3)), finding(record(line=4, expression="w"))
+    written = Runner({}, out).annotate(
+        report(commented, other), include_indirect=False, skip={commented}
+    )
+    assert written == 1
+    assert out.getvalue().startswith("::error file=app/main.go,line=4,")
+
+
+def test_annotations_go_on_the_anchor_line() -> None:
+    out = io.StringIO()
+    anchored = finding(record(line=8))._replace(anchor=9)
+    Runner({}, out).annotate(report(anchored), include_indirect=False)
+    assert out.getvalue().startswith("::error file=app/main.go,line=9,title=")
 
 
 def test_annotations_outputs_and_summary(tmp_path: Path) -> None:

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
 
-from escape_guard.hints import Flow, Step, hint, parse_flows
-from escape_guard.model import Kind
-from tests.factories import GRAB_EXPLANATION, record
+from escape_guard.action.workflow import Runner
+from escape_guard.hints import Flow, Inlined, Step, hint, inlined, parse_flows, subject
+from escape_guard.model import Kind, Status
+from escape_guard.publish import checks
+from escape_guard.render import markdown, sarif, text
+from tests.factories import GRAB_EXPLANATION, finding, record, report
 
 # Explanations as the parser keeps them: the -m=2 lines after "path:line:col:   ".
 # Captured from go1.27.3 (`flow: a ← b`) unless marked older (`flow: a = b`).
@@ -210,3 +216,89 @@ def test_parse_flows_groups_steps_under_their_flow_line() -> None:
         "{heap}", "*fmt.a", (Step("fmt.Fprintln(os.Stdout, fmt.a...)", "call parameter"),)
     )
     assert parse_flows(("  from x (spill) at a.go:1:1",)) == []  # no flow line yet
+
+
+# ---- variables of inlined callees ----
+
+# `escape-guard diff --explain` on examples/demo: Info's local, inlined into main.
+DEMO_INLINED = (
+    "flow: logfmt.r ← &logfmt.rec:",
+    "  from &logfmt.rec (address-of) at cmd/demo/main.go:13:13",
+    "  from logfmt.r := &logfmt.rec (assign-pair) at cmd/demo/main.go:13:13",
+    "flow: {heap} ← logfmt.r:",
+    "  from logfmt.last = logfmt.r (assign) at cmd/demo/main.go:13:13",
+)
+
+
+def demo_inlined(**fields: object) -> object:
+    values: dict[str, object] = {
+        "path": "cmd/demo/main.go",
+        "line": 13,
+        "column": 13,
+        "expression": "logfmt.rec",
+        "function": "main",
+        "explanation": DEMO_INLINED,
+    }
+    return record(**(values | fields))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('logfmt.Info("done")', Inlined("rec", "logfmt", "logfmt.Info")),
+        ("x := logfmt.Get[int](k) // logfmt.Other()", Inlined("rec", "logfmt", "logfmt.Get")),
+        ("a, b := logfmt.A(), logfmt.B()", Inlined("rec", "logfmt", "")),  # which one is unknown
+        ("l.Info(msg)", Inlined("rec", "logfmt", "")),  # a method: the package is all we know
+        ("", Inlined("rec", "logfmt", "")),
+    ],
+)
+def test_inlined_callee_from_the_source_line(source: str, expected: Inlined) -> None:
+    assert inlined(demo_inlined(), source) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "rec",
+    [
+        record(expression="rec"),  # the function's own variable
+        record(kind=Kind.ESCAPE, expression="r.Fields"),  # a field, not a callee's variable
+        record(kind=Kind.ESCAPE, expression="logfmt.rec"),
+    ],
+)
+def test_own_variables_and_escaping_expressions_are_not_inlined(rec: object) -> None:
+    assert inlined(rec, "logfmt.Info()") is None  # type: ignore[arg-type]
+
+
+def test_subject_names_the_callee_or_its_package() -> None:
+    rec = demo_inlined()
+    assert subject(rec, 'logfmt.Info("done")') == "`rec` of `logfmt.Info`, inlined here,"  # type: ignore[arg-type]
+    assert subject(rec, "") == "`rec` of package `logfmt`'s inlined code"  # type: ignore[arg-type]
+    assert subject(record(expression="v")) == "`v`"
+
+
+def test_hint_for_an_inlined_variable_uses_its_own_name() -> None:
+    assert hint(demo_inlined()) == (  # type: ignore[arg-type]
+        "The address of `rec` is stored in the package-level variable `logfmt.last`, "
+        "so `rec` must outlive the call."
+    )
+
+
+def test_every_surface_names_the_inlined_callee() -> None:
+    found = finding(demo_inlined(), status=Status.INDIRECT, source='logfmt.Info("done")')  # type: ignore[arg-type]
+    whose = "`rec` of `logfmt.Info`, inlined here"
+    assert f"in `main`: {whose}, is moved to the heap." in markdown.render(report(found))
+    assert f"in `main`: {whose}, is moved to the heap." in markdown.inline_comment(found)
+    assert (
+        "cmd/demo/main.go:13:13: moved to heap: logfmt.rec (rec of logfmt.Info, inlined here) "
+        "in main"
+    ) in text.render(report(found))
+    [result] = json.loads(sarif.render(report(found)))["runs"][0]["results"]
+    assert result["message"]["text"].startswith(
+        f"Heap allocation caused elsewhere in main: {whose}, is moved to the heap."
+    )
+    [note] = checks.check_annotations(report(found), "new")
+    assert note["message"].startswith(
+        "moved to heap: logfmt.rec (rec of logfmt.Info, inlined here)\nThe address of `rec`"
+    )
+    out = io.StringIO()
+    Runner({}, out).annotate(report(found), include_indirect=True)
+    assert "::rec of logfmt.Info, inlined here, is moved to the heap in main" in out.getvalue()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from pathlib import Path
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options as CmarkOptions
 
 from escape_guard.errors import ExitCode, GitHubError
+from escape_guard.model import Status
 from escape_guard.publish import Options, Target, publish, publish_failure
 from escape_guard.publish.client import Settings, settings_from_env
 from escape_guard.publish.github import CHECKS_PERMISSION
+from tests.factories import GRAB_EXPLANATION, MERGE_BASE_SHA, finding
 from tests.fakegithub import SECONDARY_RATE_LIMIT_MESSAGE, FakeGitHub
 from tests.publish_support import (
     NUMBER,
@@ -21,12 +26,14 @@ from tests.publish_support import (
     grab_escape,
     head_main,
     head_report,
+    print_escape,
     run,
     serve,
     target,
     text,
     writes,
 )
+from tests.test_render_markdown import Page
 
 REVIEWS = rf"/pulls/{NUMBER}/reviews$"
 NOT_ACCESSIBLE = {
@@ -67,7 +74,8 @@ def test_edits_are_retried_too(server: FakeGitHub, history: History) -> None:
     first = run(server, head_report(grab_escape(), head_sha=head), head)
     server.fail("PATCH", r"/issues/comments/\d+$", 500)
     server.fail("PATCH", r"/check-runs/\d+$", 502)
-    escapes = [grab_escape(expression=f"v{i}") for i in range(60)]
+    # 20 go inline; the other 60 are more annotations than the check run's create takes.
+    escapes = [grab_escape(expression=f"v{i}") for i in range(80)]
     run(server, head_report(*escapes, head_sha=head), head)
     assert statuses(server, "PATCH", f"/issues/comments/{first.summary_comment_id}") == [500, 200]
     assert [s for s in statuses(server, "PATCH", "") if s != 200] == [500, 502]
@@ -239,3 +247,44 @@ def test_a_bad_repository_name_is_a_github_error(server: FakeGitHub) -> None:
 )
 def test_the_backoff_comes_from_the_environment(value: str, backoff: float) -> None:
     assert settings_from_env({"ESCAPE_GUARD_RETRY_BACKOFF": value}) == Settings(backoff=backoff)
+
+
+@pytest.mark.parametrize("hardbreaks", [True, False], ids=["comment-rendering", "plain-rendering"])
+def test_every_posted_body_reads_right_with_and_without_hard_breaks(
+    server: FakeGitHub, history: History, hardbreaks: bool
+) -> None:
+    head = open_pull(server, history)
+    findings = [
+        grab_escape(explanation=GRAB_EXPLANATION),
+        print_escape(line=20, function="main", expression="x", source="// filler 20"),
+        finding(status=Status.INDIRECT, line=11, expression="w", explanation=GRAB_EXPLANATION),
+        finding(status=Status.FIXED, line=9, expression="old", source="_ = old"),
+        finding(status=Status.ACCEPTED, line=33, expression="n", reason="measured"),
+    ]
+    ghes = "https://ghe.example.com"
+    rep = head_report(*findings, head_sha=head)
+    publish(rep, target(server, head, server_url=ghes), Options(), log=[].append)
+
+    (summary,) = server.issue_comments(REPO, NUMBER)
+    (review,) = server.reviews(REPO, NUMBER)
+    (check,) = server.check_runs(REPO)
+    inline = [c.body for c in server.review_comments(REPO, NUMBER)]
+    hard = CmarkOptions.CMARK_OPT_HARDBREAKS if hardbreaks else 0
+    options = CmarkOptions.CMARK_OPT_UNSAFE | hard
+    listed = (summary.body, check.output["summary"])
+    for body in (*listed, review.body, *inline):
+        html = cmarkgfm.github_flavored_markdown_to_html(body, options=options)
+        page = Page(html)
+        assert page.stack == [], body
+        assert "\\" not in "".join(page.prose), body  # no break marker shows as text
+    for body in listed:
+        html = cmarkgfm.github_flavored_markdown_to_html(body, options=options)
+        # Each list item's source line starts a line of its own, in either rendering.
+        for source in ("v := 1", "_ = old"):
+            assert f"<br />\n<code>{source}</code>" in html
+        blob = f"{ghes}/{REPO}/blob"
+        assert f'href="{blob}/{head}/app/main.go#L8"' in html
+        assert f'href="{blob}/{MERGE_BASE_SHA}/app/main.go#L9"' in html  # fixed: merge base
+        positions = re.findall(r'<a href="([^"]*)"><code>app/main\.go:\d+:\d+</code></a>', html)
+        assert len(positions) == 5  # new, new, indirect, fixed, accepted: every one links
+    assert "blob/" not in review.body  # it lists no positions, so it has none to link

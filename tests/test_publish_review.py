@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options
 
 from escape_guard.model import Kind, Status
 from escape_guard.publish.fingerprints import FINDING, REVIEW, fingerprinted, markers
@@ -167,7 +169,9 @@ def test_a_resolved_escape_that_comes_back_is_commented_again(
     assert len(server.reviews(REPO, NUMBER)) == 3  # two by the bot, one holding the reply
 
 
-def test_an_escape_outside_the_hunks_goes_in_the_body(server: FakeGitHub, history: History) -> None:
+def test_an_escape_outside_the_hunks_is_counted_in_the_body(
+    server: FakeGitHub, history: History
+) -> None:
     head = open_pull(server, history)
     outside = print_escape(line=20, function="main", expression="x", source="// filler 20")
     outcome = run(server, head_report(print_escape(), outside, head_sha=head), head)
@@ -175,8 +179,12 @@ def test_an_escape_outside_the_hunks_goes_in_the_body(server: FakeGitHub, histor
     (comment,) = server.review_comments(REPO, NUMBER)
     assert comment.line == 33
     (body,) = reviews(server)
-    listed = body.split("**Not on a line of this diff**, so listed here:")[1]
-    assert "`app/main.go:20:14` in `main`: `x` escapes to the heap." in listed
+    # The summary comment lists every finding; the review says where, without a second list.
+    assert (
+        "1 heap escape is not on a line of this diff, so not commented inline: see the summary "
+        "comment and the job summary."
+    ) in body
+    assert "app/main.go:20" not in body
     assert outcome.inline_comments == 1
     ((fp, _),) = fingerprinted([outside])
     assert markers(body, REVIEW) == [fp]
@@ -185,7 +193,9 @@ def test_an_escape_outside_the_hunks_goes_in_the_body(server: FakeGitHub, histor
     assert len(reviews(server)) == 1  # a listed escape is not listed again
 
 
-def test_comments_beyond_the_limit_go_in_the_body(server: FakeGitHub, history: History) -> None:
+def test_comments_beyond_the_limit_are_counted_in_the_body(
+    server: FakeGitHub, history: History
+) -> None:
     head = open_pull(server, history)
     outcome = run(
         server,
@@ -195,12 +205,15 @@ def test_comments_beyond_the_limit_go_in_the_body(server: FakeGitHub, history: H
     )
     assert [c.line for c in server.review_comments(REPO, NUMBER)] == [9]
     (body,) = reviews(server)
-    assert "**Beyond the limit of 1 inline comment**, so listed here:" in body
-    assert "`app/main.go:33:14` in `printIt`" in body
+    assert (
+        "1 heap escape is beyond the limit of 1 inline comment, so not commented inline: see "
+        "the summary comment and the job summary."
+    ) in body
+    assert "printIt" not in body
     assert outcome.inline_comments == 1
 
 
-def test_a_refused_review_is_sent_again_with_everything_in_the_body(
+def test_a_refused_review_is_sent_again_without_inline_comments(
     server: FakeGitHub, history: History
 ) -> None:
     head = open_pull(server, history)
@@ -218,8 +231,11 @@ def test_a_refused_review_is_sent_again_with_everything_in_the_body(
     assert [(len(p.body["comments"]), p.status) for p in posts] == [(2, 422), (0, 200)]
     assert server.review_comments(REPO, NUMBER) == []
     (body,) = reviews(server)
-    assert "**GitHub did not accept comments on these lines**" in body
-    assert "`app/main.go:8:2` in `grab`" in body and "`app/main.go:33:14` in `printIt`" in body
+    assert (
+        "2 heap escapes are on lines GitHub did not accept comments on, so not commented "
+        "inline: see the summary comment and the job summary."
+    ) in body
+    assert "grab" not in body and "printIt" not in body
     assert (outcome.review_id, outcome.inline_comments) == (server.reviews(REPO, NUMBER)[0].id, 0)
     assert any("line must be part of the diff" in line for line in log)
 
@@ -257,15 +273,16 @@ def test_indirect_escapes_are_commented_only_when_asked(
     assert [c.line for c in server.review_comments(REPO, NUMBER)] == [9]
 
 
-def test_removed_escapes_are_praised_once(server: FakeGitHub, history: History) -> None:
+def test_fixed_escapes_are_praised_once(server: FakeGitHub, history: History) -> None:
     head = open_pull(server, history)
     gone = finding(status=Status.FIXED, line=9, function="grab", expression="old")
     run(server, head_report(gone, head_sha=head), head)
     run(server, head_report(gone, head_sha=head), head)
 
     (body,) = reviews(server)
-    assert "**Removed** 🎉 — these no longer allocate:" in body
-    assert "`old` no longer escapes to the heap." in body
+    assert body.startswith("**escape-guard** · No new heap escapes, 1 fixed 🎉\n")
+    assert "1 fixed heap escape: see the summary comment and the job summary." in body
+    assert "`old`" not in body
     assert server.review_comments(REPO, NUMBER) == []
 
 
@@ -310,6 +327,31 @@ def test_a_file_without_a_patch_gets_no_inline_comment(
     assert len(files) == 1
     assert server.review_comments(REPO, NUMBER) == []
     (body,) = reviews(server)
-    assert "**Not on a line of this diff**" in body and "`app/grab.go:9:2`" in body
+    assert "1 heap escape is not on a line of this diff" in body
     assert outcome.inline_comments == 0
     assert [r.status for r in server.requests if r.method == "POST"] == [200, 201, 201]
+
+
+def test_the_review_says_where_the_lists_are_and_repeats_none(
+    server: FakeGitHub, history: History
+) -> None:
+    head = open_pull(server, history)
+    indirect = finding(status=Status.INDIRECT, line=20, function="main", expression="w")
+    fixed = finding(status=Status.FIXED, line=9, function="grab", expression="old")
+    run(server, head_report(grab_escape(), indirect, fixed, head_sha=head), head)
+
+    (body,) = reviews(server)
+    assert body.startswith("**escape-guard** · 1 new heap escape, 1 indirect, 1 fixed\n")
+    assert "1 heap escape is commented on its line." in body
+    assert (
+        "1 indirect heap escape (caused by changes elsewhere; not failing): see the summary "
+        "comment and the job summary."
+    ) in body
+    assert "1 fixed heap escape: see the summary comment and the job summary." in body
+    assert "🎉" not in body  # new escapes fail this run
+    (summary,) = server.issue_comments(REPO, NUMBER)
+    for listed in ("`app/main.go:20:2`", "`app/main.go:9:2`"):
+        assert listed in summary.body and listed not in body
+    for options in (Options.CMARK_OPT_HARDBREAKS, Options.CMARK_OPT_DEFAULT):
+        html = cmarkgfm.github_flavored_markdown_to_html(body, options=options)
+        assert "<li>" not in html and html.count("<p>") == 5

@@ -97,8 +97,10 @@ def test_a_huge_report_fits_every_body(server: FakeGitHub, head: str) -> None:
         assert len(body) <= MAX_CHARS
     assert len(summary.body) > MAX_CHARS - 2000  # filled, not truncated early
     assert "- … and " in summary.body and " more" in summary.body
-    assert "**Beyond the limit of 20 inline comments**" in review.body
-    assert "- … and " in review.body
+    # Both lists keep a share of the summary: the fixed one is not squeezed out.
+    assert "`old0` no longer escapes" in summary.body and "`value0` escapes" in summary.body
+    assert "2980 heap escapes are beyond the limit of 20 inline comments" in review.body
+    assert "500 fixed heap escapes: see the summary comment" in review.body
 
     again = run(server, head_report(*escapes, *fixed, head_sha=head), head)
     assert again.review_id is None  # every escape listed or counted is remembered

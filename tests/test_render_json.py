@@ -242,3 +242,12 @@ def test_gone_from_unchanged_lines_round_trips_apart_from_fixed() -> None:
     assert (data["summary"]["fixed"], data["summary"]["indirect_fixed"]) == (1, 1)
     assert [f["line"] for f in data["indirect_fixed"]] == [8]
     assert load_report(render(original)).indirect_fixed == [gone]
+
+
+def test_the_working_tree_head_says_what_it_is_on_and_reads_back() -> None:
+    tree = Revision("working tree", "4" * 40, on="2" * 40)
+    r = report(finding(), head=tree)
+    data = json.loads(render(r))
+    assert data["head"] == {"ref": "working tree", "sha": "4" * 40, "on": "2" * 40}
+    assert load_report(render(r)).head == tree
+    assert "on" not in json.loads(render(report(finding())))["head"]

@@ -39,6 +39,7 @@ ALLOWED_TAGS = {
     "br",
     "em",
 }
+EXPLANATION = "Compiler's explanation"
 MENTION = re.compile(r"(?:^|\W)@[A-Za-z0-9]")
 REFERENCE = re.compile(r"(?:^|[^\w&])#\d")  # "#123", "org/repo#7"; not an entity like "&#39;"
 
@@ -72,6 +73,9 @@ class Page(HTMLParser):
             self.stack.append(tag)
         if tag == "details":
             self.details.append(("", ""))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)  # "<br />": a void tag has no end to check
 
     def handle_endtag(self, tag: str) -> None:
         assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack}"
@@ -173,7 +177,7 @@ def test_text_is_one_line() -> None:
 def test_inline_comment_reads_like_the_design() -> None:
     body = inline_comment(finding(explanation=GRAB_EXPLANATION))
     first, second = body.splitlines()[:2]
-    assert first == "**New heap allocation** in `grab`: `v` is moved to the heap."
+    assert first == "**New heap allocation** in `grab`: `v` is moved to the heap.\\"
     assert second == (
         "The address of `v` is stored in the package-level variable `sinkInt`, "
         "so `v` must outlive the call."
@@ -195,7 +199,7 @@ def test_inline_comment_without_explanation_has_no_details() -> None:
     [
         (Status.INDIRECT, "**Heap allocation caused elsewhere**", "does not fail the check"),
         (Status.ACCEPTED, "**Accepted heap allocation**", "Accepted: hot path, measured."),
-        (Status.FIXED, "**Heap allocation removed**", "no longer escapes"),
+        (Status.FIXED, "**Fixed heap allocation**", "no longer escapes"),
     ],
 )
 def test_inline_comment_per_status(status: Status, title: str, extra: str) -> None:
@@ -226,23 +230,28 @@ def test_long_explanations_are_cut() -> None:
 
 def test_headline() -> None:
     assert headline(report()) == "No new heap escapes"
-    one_new_two_removed = report(
-        finding(), finding(status=Status.FIXED), finding(status=Status.FIXED, line=2)
-    )
-    assert headline(one_new_two_removed) == "1 new heap escape, 2 removed 🎉"
-    assert headline(mixed_report()) == "2 new heap escapes, 1 indirect, 1 removed 🎉"
+    fixed = [finding(status=Status.FIXED), finding(status=Status.FIXED, line=2)]
+    # A run with new escapes fails: no celebration in its headline.
+    assert headline(report(finding(), *fixed)) == "1 new heap escape, 2 fixed"
+    assert headline(mixed_report()) == "2 new heap escapes, 1 indirect, 1 fixed"
+    assert headline(report(*fixed)) == "No new heap escapes, 2 fixed 🎉"
+    indirect = finding(status=Status.INDIRECT, line=3)
+    assert headline(report(indirect, *fixed)) == "No new heap escapes, 1 indirect, 2 fixed 🎉"
 
 
 def test_summary_sections() -> None:
     body = render(mixed_report())
-    assert body.startswith("### 2 new heap escapes, 1 indirect, 1 removed 🎉\n")
+    assert body.startswith("### 2 new heap escapes, 1 indirect, 1 fixed\n")
     page = check_safe(body)
     assert page.tags.count("table") == 1
     assert "| New | 1 | 1 | 2 |" in body
     assert "| Unchanged | 0 | 1 | 1 |" in body
-    assert [s for s, _ in page.details] == ["1 indirect heap escape (not failing)"]
-    assert "lib/buf.go:12:9" in page.details[0][1]  # the indirect one is folded (as code)
-    assert "**Removed** 🎉" in body
+    sections = [(s, code) for s, code in page.details if s != EXPLANATION]
+    assert [s for s, _ in sections] == ["1 indirect heap escape (not failing)"]
+    assert "lib/buf.go:12:9" in sections[0][1]  # the indirect one is folded (as code)
+    assert "**Fixed** — these no longer allocate:" in body
+    assert "| Fixed | 0 | 1 | 1 |" in body
+    assert "🎉" not in body and "emoved" not in body
     assert "Accepted: sized by config." in body
     assert (
         "Built with Go `go1.27.3` · packages `./...` · base `main` `1111111` · "
@@ -261,7 +270,11 @@ def test_summary_without_findings() -> None:
 
 def test_summary_is_safe_with_hostile_content() -> None:
     page = check_safe(render(hostile_report()))
-    assert [s for s, _ in page.details] == ["1 indirect heap escape (not failing)"]
+    assert [s for s, _ in page.details] == [
+        EXPLANATION,  # of the new one
+        "1 indirect heap escape (not failing)",
+        EXPLANATION,  # of the indirect one, folded inside
+    ]
     assert visible(EVIL) in "".join(page.code)
 
 
@@ -282,7 +295,10 @@ def huge_report(n: int) -> Report:
 
 
 def shown_and_omitted(body: str, header: str) -> tuple[int, int]:
-    section = body.split(header, 1)[1].split("\n\n", 2)[1]
+    lines = body.split(header, 1)[1].split("\n")[2:]
+    # The list ends at the first line that is neither an item nor indented into one.
+    end = next((i for i, line in enumerate(lines) if line and line[0] not in "- "), len(lines))
+    section = "\n".join(lines[:end])
     shown = sum(1 for line in section.splitlines() if line.startswith("- `"))
     more = re.search(r"^- … and (\d+) more$", section, re.MULTILINE)
     return shown, int(more.group(1)) if more else 0
@@ -294,11 +310,35 @@ def test_truncation_keeps_under_the_limit_and_says_how_many(limit: int) -> None:
     body = render(big, max_chars=limit)
     assert len(body) <= limit
     page = check_safe(body)
-    assert body.startswith("### 3000 new heap escapes, 3000 indirect, 1500 removed 🎉")
+    assert body.startswith("### 3000 new heap escapes, 3000 indirect, 1500 fixed\n")
     shown, omitted = shown_and_omitted(body, "**New** — these fail the check:")
     assert omitted > 0 and shown + omitted == 3000
-    assert len(page.details) == 1  # the indirect block stays whole even when cut
+    # the indirect block stays whole even when cut
+    assert len([s for s, _ in page.details if s != EXPLANATION]) == 1
     assert "Built with Go" in body  # provenance is never cut
+
+
+@pytest.mark.parametrize("limit", [65536, 20000])
+def test_every_list_keeps_a_share_of_a_body_too_small_for_all(limit: int) -> None:
+    body = render(huge_report(3000), max_chars=limit)
+    new = shown_and_omitted(body, "**New** — these fail the check:")
+    fixed = shown_and_omitted(body, "**Fixed** — these no longer allocate:")
+    indirect = shown_and_omitted(body, "They do not fail the check.")
+    for shown, omitted in (new, fixed, indirect):
+        assert shown > 0 and omitted > 0
+    assert new[0] + new[1] == indirect[0] + indirect[1] == 3000 and sum(fixed) == 1500
+    # Equal room each: the fixed items, without a hint or an explanation, are shorter.
+    assert abs(new[0] - indirect[0]) <= 2 and fixed[0] > new[0]
+
+
+def test_a_short_list_is_shown_whole_beside_a_long_one() -> None:
+    big = huge_report(3000)
+    few_fixed = big._replace(
+        findings=tuple(f for f in big.findings if f.status is not Status.FIXED)
+        + tuple(f._replace(status=Status.FIXED) for f in big.findings[:3])
+    )
+    body = render(few_fixed, max_chars=65536)
+    assert shown_and_omitted(body, "**Fixed** — these no longer allocate:") == (3, 0)
 
 
 def test_notes_get_room_before_long_lists() -> None:
@@ -313,3 +353,63 @@ def test_default_limit_is_githubs() -> None:
 def test_limit_smaller_than_the_skeleton_still_holds() -> None:
     for limit in (40, 200):
         assert len(render(huge_report(100), max_chars=limit)) <= limit
+
+
+# ---- line breaks and explanations in lists ----
+
+
+def _html(markdown: str, *, hardbreaks: bool) -> str:
+    options = Options.CMARK_OPT_UNSAFE | (Options.CMARK_OPT_HARDBREAKS if hardbreaks else 0)
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=options)
+
+
+@pytest.mark.parametrize("hardbreaks", [True, False], ids=["comment", "job-summary"])
+def test_list_items_break_lines_with_and_without_hard_breaks(hardbreaks: bool) -> None:
+    body = render(report(finding(source="sinkInt = &v", explanation=GRAB_EXPLANATION)))
+    html = _html(body, hardbreaks=hardbreaks)
+    assert (
+        "is moved to the heap.<br />\n<code>sinkInt = &amp;v</code><br />\nThe address of" in html
+    )
+    assert "<br />\n<br />" not in html and "\\" not in html
+
+
+@pytest.mark.parametrize("hardbreaks", [True, False], ids=["comment", "job-summary"])
+def test_inline_comment_breaks_before_its_hint_either_way(hardbreaks: bool) -> None:
+    html = _html(inline_comment(finding(explanation=GRAB_EXPLANATION)), hardbreaks=hardbreaks)
+    assert "is moved to the heap.<br />\nThe address of <code>v</code>" in html
+
+
+def test_summary_folds_the_explanation_into_new_and_indirect_items() -> None:
+    explained = finding(explanation=GRAB_EXPLANATION)
+    body = render(
+        report(
+            explained,
+            explained._replace(status=Status.INDIRECT),
+            explained._replace(status=Status.FIXED),
+            explained._replace(status=Status.ACCEPTED, reason="fine"),
+        )
+    )
+    for hardbreaks in (True, False):
+        page = Page(_html(body, hardbreaks=hardbreaks))
+        assert page.stack == []
+        summaries = [summary for summary, _ in page.details]
+        assert summaries == [
+            "Compiler's explanation",
+            "1 indirect heap escape (not failing)",
+            "Compiler's explanation",
+        ]
+        flow = "\n".join(GRAB_EXPLANATION) + "\n"
+        assert page.details[0][1] == flow and page.details[2][1] == flow
+
+
+def test_summary_of_a_passing_run_celebrates_its_fixes() -> None:
+    body = render(report(finding(status=Status.FIXED)))
+    assert body.startswith("### No new heap escapes, 1 fixed 🎉\n")
+    assert "**Fixed** 🎉 — these no longer allocate:" in body
+
+
+def test_a_working_tree_head_is_named_by_the_commit_it_sits_on() -> None:
+    tree = Revision("working tree", "4" * 40, on="2" * 40)
+    body = render(report(finding(), head=tree))
+    assert "head the working tree (uncommitted changes on top of `2222222`)" in body
+    assert "4444444" not in body

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from escape_guard import __version__
-from escape_guard.model import Kind, Report, Status
+from escape_guard.model import Kind, Report, Revision, Status
 from escape_guard.render.sarif import FINGERPRINT, fingerprint, render
 from tests.factories import GRAB_EXPLANATION, finding, mixed_report, report
 
@@ -109,6 +109,17 @@ def test_result_location_message_and_fingerprint() -> None:
     assert result["partialFingerprints"] == {FINGERPRINT: fingerprint(r.findings[0])}
 
 
+def test_explanation_is_shown_in_the_message_and_kept_as_a_property() -> None:
+    [result] = sarif(report(finding(explanation=GRAB_EXPLANATION)))["runs"][0]["results"]
+    flow = "\n".join(GRAB_EXPLANATION)
+    assert result["message"]["text"].endswith(
+        f"must outlive the call.\n\nCompiler's explanation:\n{flow}"
+    )
+    assert result["properties"]["explanation"] == list(GRAB_EXPLANATION)
+    [plain] = sarif(report(finding()))["runs"][0]["results"]
+    assert "explanation" not in plain["properties"] and "\n" not in plain["message"]["text"]
+
+
 def test_fingerprints_survive_line_shifts_but_not_identity_changes() -> None:
     base = finding()
     shifted = finding(line=base.record.line + 40, column=9)
@@ -179,3 +190,9 @@ def test_paths_are_uri_references() -> None:
     [result] = sarif(report(finding(path="dir with space/ü#1.go")))["runs"][0]["results"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "dir%20with%20space/%C3%BC%231.go"
+
+
+def test_a_working_tree_head_names_its_commit() -> None:
+    tree = report(finding(), head=Revision("working tree", "4" * 40, on="2" * 40))
+    head = sarif(tree)["runs"][0]["properties"]["head"]
+    assert head == {"ref": "working tree", "sha": "4" * 40, "on": "2" * 40}

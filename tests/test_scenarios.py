@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -362,9 +363,10 @@ def test_not_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["diff", "--format", "xml", "--base", "main"])
-    assert info.value.code == 2
+    assert main(["diff", "--format", "xml", "--base", "main"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: escape-guard diff")
+    assert "error: argument --format: invalid choice: 'xml'" in err
 
 
 def test_working_tree_changes_are_the_head(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -382,6 +384,42 @@ def test_working_tree_changes_are_the_head(repo: Repo, capsys: pytest.CaptureFix
     assert repo.git("worktree", "list").count("\n") == 0  # temporary worktrees removed
 
 
+def test_the_working_tree_has_a_stable_identity_and_a_findable_name(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    commit = repo.git("rev-parse", "HEAD")
+    repo.write({"lib.go": LIB.replace("\ts := 0\n", "\ts := 0\n\tsink = &s\n")})
+    _, first = run(repo)
+    first_err = capsys.readouterr().err
+    _, second = run(repo)
+    assert first["head"] == second["head"]
+    assert first["head"]["ref"] == "working tree" and first["head"]["on"] == commit
+    assert first["head"]["sha"] != commit
+    on_top = f"the working tree (uncommitted changes on top of {commit[:7]})"
+    assert f"comparing {on_top} as the head" in first_err
+    assert first["head"]["sha"][:7] not in first_err
+    assert main(["diff", "--repo", str(repo.path), "--base", "main"]) == 1
+    text = capsys.readouterr().out
+    assert f"head the working tree (uncommitted changes on top of {commit[:12]})" in text
+    assert first["head"]["sha"][:7] not in text
+
+
+def test_untracked_only_changes_say_the_commit_was_compared(repo: Repo) -> None:
+    repo.commit({"go.mod": GO_MOD, "lib.go": LIB}, "base")
+    commit = repo.git("rev-parse", "HEAD")
+    (repo.path / "extra.go").write_text("package m\n\nfunc Extra() *int { v := 1; return &v }\n")
+    code, report = run(repo)
+    assert code == 0
+    assert report["head"] == {"ref": "HEAD", "sha": commit}
+    assert report["notes"][0] == (
+        "the working tree has no changes to tracked files, only 1 untracked .go file(s) "
+        f"(e.g. extra.go), which are not compared: the head is the commit HEAD ({commit[:7]}); "
+        "git add them to include them"
+    )
+
+
 def test_suppression_comment_and_config_accept(repo: Repo) -> None:
     head = LIB.replace("\ts := 0\n", "\ts := 0 //escape-guard:ignore measured, fine\n\tsink = &s\n")
     head += "\n// Box allocates.\nfunc Box(i int) *int {\n\treturn &i\n}\n"
@@ -392,6 +430,21 @@ def test_suppression_comment_and_config_accept(repo: Repo) -> None:
     assert report["new"] == []
     reasons = sorted((f["expression"], f["reason"]) for f in report["accepted"])
     assert reasons == [("i", "boxes are rare"), ("s", "measured, fine")]
+
+
+def test_spaced_directive_is_honoured_and_a_misspelled_one_named(repo: Repo) -> None:
+    head = LIB.replace("\ts := 0\n", "\ts := 0 // escape-guard: ignore measured\n\tsink = &s\n")
+    head = head.replace("\tv := 1\n", "\tv := 1 //escapeguard:ignore pooled\n")
+    base = LIB.replace("\tsink = &v\n", "\t_ = v\n")
+    branch(repo, {"lib.go": head}, base={"lib.go": base})
+    code, report = run(repo)
+    assert code == 1
+    assert [(f["expression"], f["reason"]) for f in report["accepted"]] == [("s", "measured")]
+    assert what(report["new"]) == [("lib.go", 9, "moved", "v")]
+    assert (
+        'lib.go:9: "//escapeguard:ignore" is not escape-guard\'s directive, so the escape there '
+        "is not accepted: write //escape-guard:ignore"
+    ) in report["notes"]
 
 
 def test_config_errors_exit_2(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
@@ -436,6 +489,26 @@ def test_only_changed_packages_are_built(repo: Repo) -> None:
     assert report["summary"]["unchanged"] == 1  # p0 and p2 were not compiled with -m
     code, report = run(repo, "--all-packages")
     assert report["summary"]["unchanged"] == 3
+
+
+def test_readme_shows_what_the_bundled_example_posts(
+    tmp_path: Path, go_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parent.parent
+    example = root / "examples" / "demo"
+    repo = Repo(tmp_path / "demo", go_env)
+    repo.commit(_tree(example / "base"), "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit({**dict.fromkeys(_tree(example / "base")), **_tree(example / "head")}, "head")
+    args = ["--all-packages", "--explain", "--format", "markdown"]
+    assert main(["diff", "--repo", str(repo.path), "--base", "main", *args]) == 1
+    posted = capsys.readouterr().out
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("celebrates nothing in its headline:\n\n", 1)[1].split("\n\n", 1)[0]
+    shown = "\n".join(line.removeprefix(">").removeprefix(" ") for line in sample.splitlines())
+    # Only the commits and the timings differ from run to run.
+    variable = re.compile(r"^(Built with .*? · base |Timings: ).*$", re.MULTILINE)
+    assert variable.sub(r"\1", shown + "\n") == variable.sub(r"\1", posted)
 
 
 def _tree(root: Path) -> dict[str, str | None]:

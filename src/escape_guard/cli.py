@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from escape_guard import __version__
 from escape_guard.config import FAIL_ON, failing
@@ -23,8 +23,16 @@ if TYPE_CHECKING:
 _DESCRIPTION = "Report the heap escapes a Go change introduces on its changed lines."
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors become UsageErrors, so they reach the one error handler."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="escape-guard", description=_DESCRIPTION)
+    parser = _Parser(prog="escape-guard", description=_DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"escape-guard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     diff = sub.add_parser(
@@ -134,9 +142,10 @@ def _add_output_options(command: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        args = build_parser().parse_args(arguments)
         if args.command == "action":
             from escape_guard.action.run import run_action  # noqa: PLC0415 - GitHub deps
 
@@ -146,12 +155,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_diff(args))
     except EscapeGuardError as exc:
         print(f"escape-guard: error: {exc.message}", file=sys.stderr)
-        return int(exc.exit_code)
+        return _failed(arguments, exc.message, exc.exit_code)
     except KeyboardInterrupt:
         print("escape-guard: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+        return _failed(arguments, "interrupted", ExitCode.INTERRUPTED)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _failed(arguments: Sequence[str], message: str, code: ExitCode) -> int:
+    """CODE; with ``--format json`` the failure is also written where the report would go."""
+    if _option(arguments, "--format") == "json":
+        from escape_guard.render.json import error_document  # noqa: PLC0415
+
+        try:
+            _write(error_document(message, int(code)), _option(arguments, "--output"))
+        except EscapeGuardError:
+            _write(error_document(message, int(code)), None)
+    return int(code)
+
+
+def _option(arguments: Sequence[str], name: str) -> str | None:
+    """The last value given to option NAME (``NAME VALUE`` or ``NAME=VALUE``), else None."""
+    value = None
+    for i, argument in enumerate(arguments):
+        if argument == "--":
+            break
+        if argument == name and i + 1 < len(arguments):
+            value = arguments[i + 1]
+        elif argument.startswith(name + "="):
+            value = argument.partition("=")[2]
+    return value
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -122,9 +122,12 @@ class Git:
         """A commit of the working tree's tracked changes, or None when it is clean.
 
         ``git stash create`` writes the commit object without touching the
-        working tree, the index or the stash list.
+        working tree, the index or the stash list. Its author, committer and dates
+        are fixed, so the same changes on the same commit give the same SHA on every
+        run (and a machine without a git identity can make one).
         """
-        sha = self.run("stash", "create").stdout.strip()
+        fixed = Git(self.root, {**self.env, **_SNAPSHOT_IDENTITY})
+        sha = fixed.run("stash", "create").stdout.strip()
         return sha or None
 
     def tracked(self, *pathspecs: str) -> list[str]:
@@ -202,6 +205,14 @@ class Git:
 
 
 _WORKTREE_LOCK = threading.Lock()
+_SNAPSHOT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "escape-guard",
+    "GIT_AUTHOR_EMAIL": "escape-guard@localhost",
+    "GIT_AUTHOR_DATE": "1700000000 +0000",
+    "GIT_COMMITTER_NAME": "escape-guard",
+    "GIT_COMMITTER_EMAIL": "escape-guard@localhost",
+    "GIT_COMMITTER_DATE": "1700000000 +0000",
+}
 
 
 def _is_sha(text: str) -> bool:

@@ -29,8 +29,14 @@ _FLOW = re.compile(r"^flow:\s*(?P<dst>.+?)\s+(?:←|=)\s+(?P<src>.*?):?$")
 _FROM = re.compile(r"^from\s+(?P<what>.*\S)\s+\((?P<note>[^()]*)\)(?:\s+at\s+\S+)?$")
 _RESULT = re.compile(r"^~[rR]\d*$")
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")
+_QUALIFIED = re.compile(r"^(?P<package>[A-Za-z_]\w*)\.(?P<name>[A-Za-z_]\w*)$")
 # A value, not an address: boxing it in an interface is what allocates.
 _VALUE = re.compile(r"^(?:[A-Za-z_]\w*(?:\[[^\]]*\])*|-?\d[\w.]*|'.*'|\".*\")$")
+
+
+def inlined_note(record: EscapeRecord, source: str = "") -> str:
+    """``rec of logfmt.Info, inlined here`` for an inlined callee's variable, else ""."""
+    return subject(record, source, code=str).rstrip(",") if inlined(record, source) else ""
 
 
 class Step(NamedTuple):
@@ -49,6 +55,40 @@ class Flow(NamedTuple):
 def backticks(code: str) -> str:
     """The default ``Code``: plain text with code in backticks."""
     return f"`{code}`"
+
+
+class Inlined(NamedTuple):
+    """A variable of a function from another package, inlined into the reported one.
+
+    The compiler names it by its package: ``moved to heap: logfmt.rec`` in ``main``
+    is ``rec`` of an inlined ``logfmt`` function.
+    """
+
+    name: str  # the callee's variable: "rec"
+    package: str  # the package qualifier: "logfmt"
+    callee: str  # "logfmt.Info" when the source line calls exactly one function of it, else ""
+
+
+def inlined(record: EscapeRecord, source: str = "") -> Inlined | None:
+    """What ``record`` says about an inlined callee's variable; None for the function's own."""
+    match = _QUALIFIED.match(record.expression) if record.kind is Kind.MOVED else None
+    if match is None:
+        return None
+    package, name = match["package"], match["name"]
+    call = re.compile(rf"(?<![\w.]){re.escape(package)}\.([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\(")
+    callees = set(call.findall(source.split("//", 1)[0]))
+    callee = f"{package}.{callees.pop()}" if len(callees) == 1 else ""
+    return Inlined(name, package, callee)
+
+
+def subject(record: EscapeRecord, source: str = "", *, code: Code = backticks) -> str:
+    """What escapes, as a sentence's subject ("`rec` of `logfmt.Info`, inlined here,")."""
+    found = inlined(record, source)
+    if found is None:
+        return code(record.expression)
+    if found.callee:
+        return f"{code(found.name)} of {code(found.callee)}, inlined here,"
+    return f"{code(found.name)} of package {code(found.package)}'s inlined code"
 
 
 def parse_flows(explanation: tuple[str, ...]) -> list[Flow]:
@@ -89,7 +129,18 @@ class _Context(NamedTuple):
     def subject(self) -> str:
         if self.record.expression == "append":  # Go 1.25+: "append escapes to heap"
             return f"The backing array that {self.code('append')} allocates"
+        found = inlined(self.record)
+        if found is not None:  # the sentence naming it said whose it is
+            return self.code(found.name)
         return self.code(self.record.expression or "this value")
+
+    def package_level(self, target: str) -> bool:
+        """Whether TARGET names a package-level variable (the inlined callee's package's too)."""
+        found = inlined(self.record)
+        qualified = _QUALIFIED.match(target)
+        return bool(_IDENT.match(target)) or bool(
+            found and qualified and qualified["package"] == found.package
+        )
 
     @property
     def moved(self) -> bool:
@@ -205,7 +256,7 @@ def _stored(c: _Context) -> str:
     if not targets or c.last.dst not in ("{heap}", targets[-1]):
         return ""
     target = targets[-1]
-    if _IDENT.match(target):
+    if c.package_level(target):
         return c.outlives(f"stored in the package-level variable {c.code(target)}")
     return c.outlives(f"stored in {c.code(target)} (reachable after the call returns)")
 

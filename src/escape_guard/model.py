@@ -102,6 +102,16 @@ class Finding(NamedTuple):
 class Revision(NamedTuple):
     ref: str  # as the user named it ("main", "HEAD", a SHA, "working tree")
     sha: str
+    # For the working tree: the commit its uncommitted changes are on top of ("" otherwise).
+    # ``sha`` is then a snapshot commit no branch holds, so messages name this one.
+    on: str = ""
+
+    def describe(self, short: int = 7) -> str:
+        """``main (abc1234)``, or ``the working tree (uncommitted changes on top of abc1234)``."""
+        if self.on:
+            return f"the working tree (uncommitted changes on top of {self.on[:short]})"
+        sha = self.sha[:short]
+        return f"{self.ref} ({sha})" if self.ref and self.ref not in (self.sha, sha) else sha
 
 
 class Report(NamedTuple):

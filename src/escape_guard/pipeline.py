@@ -32,7 +32,7 @@ from escape_guard.merge import select_shard
 from escape_guard.model import Report, Revision
 from escape_guard.normalize import identity
 from escape_guard.platforms import merge_platforms
-from escape_guard.verdict import attribute, verdict
+from escape_guard.verdict import attribute, directive_notes, verdict
 
 
 @dataclass(frozen=True)
@@ -79,29 +79,39 @@ class Timer:
 
 def resolve_revisions(git: Git, base: str, head: str | None) -> Revisions:
     """Base, head and their merge base, as GitHub compares a pull request."""
-    notes: list[str] = []
     snapshot = git.snapshot() if head is None else None
+    head_ref = head or "HEAD"
+    head_sha, base_sha = git.resolve_all(head_ref, base)
+    head_rev, base_rev = Revision(head_ref, head_sha), Revision(base, base_sha)
+    notes = _working_tree_notes(git, head_rev, snapshot) if head is None else []
     if snapshot:
-        notes.append(
-            "comparing the working tree, including uncommitted changes to "
-            "tracked files, as the head (pass --head HEAD to compare commits only)"
-        )
-        untracked = git.untracked("*.go")
-        if untracked:
-            notes.append(
-                f"{len(untracked)} untracked .go file(s) are not part of the "
-                f"comparison (e.g. {untracked[0]}); git add them to include them"
-            )
-        head_rev, base_rev = Revision("working tree", snapshot), Revision(base, git.resolve(base))
-    else:
-        head_ref = head or "HEAD"
-        head_sha, base_sha = git.resolve_all(head_ref, base)
-        head_rev, base_rev = Revision(head_ref, head_sha), Revision(base, base_sha)
+        head_rev = Revision("working tree", snapshot, on=head_sha)
     merge_base = git.merge_base(base_rev.sha, head_rev.sha)
     if merge_base is None:
         shallow = " (this clone is shallow: fetch more history)" if git.is_shallow() else ""
-        raise GitError(f"{base} and {head_rev.ref} have no common ancestor{shallow}")
+        raise GitError(f"{base} and {head_rev.describe()} have no common ancestor{shallow}")
     return Revisions(base_rev, head_rev, merge_base, tuple(notes))
+
+
+def _working_tree_notes(git: Git, commit: Revision, snapshot: str | None) -> list[str]:
+    """What was compared as the head when the user did not name one."""
+    notes = []
+    if snapshot:
+        tree = Revision("working tree", snapshot, on=commit.sha).describe()
+        notes.append(
+            f"comparing {tree} as the head, including changes to tracked files "
+            "(pass --head HEAD to compare commits only)"
+        )
+    untracked = git.untracked("*.go")
+    files = f"{len(untracked)} untracked .go file(s) (e.g. {untracked[0]})" if untracked else ""
+    if untracked and snapshot:
+        notes.append(f"{files} are not part of the comparison; git add them to include them")
+    elif untracked:
+        notes.append(
+            f"the working tree has no changes to tracked files, only {files}, which are not "
+            f"compared: the head is the commit {commit.describe()}; git add them to include them"
+        )
+    return notes
 
 
 def run_diff(
@@ -169,6 +179,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         findings = compare(base.records, head.records, linemap, key=identity)
         findings = [attribute(f, linemap, head.sources, base.sources) for f in findings]
         findings = [verdict(f, config, head.sources, base.sources) for f in findings]
+        notes.extend(directive_notes(findings, head.sources))
     return report._replace(
         findings=tuple(findings),
         go_version=version,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from escape_guard.config import Config
 from escape_guard.diffmap import LineMap
 from escape_guard.model import EscapeRecord, Finding, Status
 from escape_guard.sources import SourceCache
-from escape_guard.suppress import suppression
+from escape_guard.suppress import DIRECTIVE, misspelled, suppression
 
 
 def attribute(
@@ -97,3 +97,19 @@ def verdict(finding: Finding, config: Config, head: SourceCache, base: SourceCac
     if accepted:
         return finding._replace(status=Status.ACCEPTED, reason=accepted)
     return finding
+
+
+def directive_notes(findings: Iterable[Finding], head: SourceCache) -> list[str]:
+    """A note for each near-miss directive that left a new or indirect escape unaccepted."""
+    notes = []
+    for finding in findings:
+        record = finding.record
+        if finding.status not in (Status.NEW, Status.INDIRECT):
+            continue
+        wrong = misspelled(head.read(record.path), record.line)
+        if wrong:
+            notes.append(
+                f'{record.path}:{record.line}: "{wrong}" is not escape-guard\'s directive, so '
+                f"the escape there is not accepted: write {DIRECTIVE}"
+            )
+    return list(dict.fromkeys(notes))

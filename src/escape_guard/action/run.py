@@ -15,18 +15,19 @@ from typing import NamedTuple
 from escape_guard.action.event import Event, read_event
 from escape_guard.action.history import ensure_history
 from escape_guard.action.inputs import Inputs, read_inputs
-from escape_guard.action.workflow import Runner
+from escape_guard.action.workflow import MAX_STEP_SUMMARY, Runner
 from escape_guard.config import failing
 from escape_guard.config import load as load_config
 from escape_guard.errors import EscapeGuardError, ExitCode, GitHubError, UsageError
 from escape_guard.git import Git
 from escape_guard.merge import merge_reports
-from escape_guard.model import Report, Revision
+from escape_guard.model import Finding, Report, Revision
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.publish import Options, Target, publish, publish_failure
 from escape_guard.publish.client import Api, ApiFailure
 from escape_guard.render import json as json_report
 from escape_guard.render import markdown, sarif
+from escape_guard.render.links import DEFAULT_SERVER, links
 
 OUTPUT_DIR = ".escape-guard"  # inside the workspace, so later steps on the runner find it
 DEFAULT_API_URL = "https://api.github.com"
@@ -107,7 +108,7 @@ def _report(ctx: Context) -> Report | None:
         report = _load_report(ctx)
         _check_pull_head(ctx, report)
         return report
-    repo = os.path.join(ctx.workspace, ctx.inputs.working_directory)
+    repo = _working_directory(ctx)
     with ctx.runner.group("Fetch history"):
         git = Git.discover(repo, env=ctx.env)
         if not ctx.event.base:
@@ -142,6 +143,25 @@ def _report(ctx: Context) -> Report | None:
     with ctx.runner.group("Build and compare"):
         report = run_diff(options, git=git, progress=lambda phase: ctx.runner.log(f"{phase} ..."))
     return report._replace(base=Revision(ctx.event.base_ref or report.base.ref, report.base.sha))
+
+
+def _working_directory(ctx: Context) -> str:
+    """The working-directory input as a path; a UsageError unless it is a directory inside."""
+    given = ctx.inputs.working_directory
+    repo = os.path.join(ctx.workspace, given)
+    workspace, real = os.path.realpath(ctx.workspace), os.path.realpath(repo)
+    if os.path.commonpath([workspace, real]) != workspace:
+        raise UsageError(
+            f"input working-directory: {given!r} is outside the workspace ({workspace}); "
+            "give a directory of the checked-out repository, relative to the workspace"
+        )
+    if not os.path.isdir(real):
+        what = "is not a directory" if os.path.exists(real) else "does not exist"
+        raise UsageError(
+            f"input working-directory: {given!r} {what} in the workspace ({workspace}); "
+            "check the path, and that actions/checkout ran before this step (its path input)"
+        )
+    return repo
 
 
 def _config_path(ctx: Context, repo: str) -> str | None:
@@ -203,7 +223,7 @@ def _check_pull_head(ctx: Context, report: Report) -> None:
 
 def _target(ctx: Context, head_sha: str) -> Target:
     env = ctx.env
-    server = env.get("GITHUB_SERVER_URL", "https://github.com")
+    server = env.get("GITHUB_SERVER_URL") or DEFAULT_SERVER
     run_id = env.get("GITHUB_RUN_ID", "")
     run_url = f"{server}/{ctx.event.repository}/actions/runs/{run_id}" if run_id else ""
     return Target(
@@ -213,6 +233,7 @@ def _target(ctx: Context, head_sha: str) -> Target:
         head_sha=head_sha,
         pull_number=ctx.inputs.pull_request or ctx.event.pull_number,
         run_url=run_url,
+        server_url=server,
     )
 
 
@@ -233,9 +254,10 @@ def _can_publish(ctx: Context) -> bool:
 
 
 def _conclude(ctx: Context, report: Report) -> int:
-    ctx.runner.summary(markdown.render(report))
-    ctx.runner.annotate(report, include_indirect=ctx.inputs.include_indirect)
+    found = links(ctx.env.get("GITHUB_SERVER_URL", ""), ctx.event.repository)
+    ctx.runner.summary(markdown.render_bytes(report, max_bytes=MAX_STEP_SUMMARY, links=found))
     _set_outputs(ctx, report)
+    commented: frozenset[Finding] = frozenset()
     if _can_publish(ctx):
         with ctx.runner.group("Publish"):
             outcome = publish(
@@ -243,6 +265,9 @@ def _conclude(ctx: Context, report: Report) -> int:
             )
         for message in outcome.messages:
             ctx.runner.command("warning" if outcome.read_only else "notice", message)
+        commented = outcome.commented
+    # Annotations are the fallback where no inline comment says it (a fork's read-only token).
+    ctx.runner.annotate(report, include_indirect=ctx.inputs.include_indirect, skip=commented)
     failed = failing(report, ctx.inputs.fail_on)
     if failed:
         count = len(failed)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
-from escape_guard.model import Finding, Report, Status
+from escape_guard.hints import subject
+from escape_guard.model import Finding, Kind, Report, Status, sort_findings
 
-# The runner shows at most 10 error and 10 warning annotations per step; more are
-# still counted, so keep a sane ceiling rather than flooding the log.
-MAX_ANNOTATIONS = 50
+# The runner shows at most 10 error and 10 warning annotations per step and drops the rest
+# silently: emit that many, the last one saying how many more there are and where.
+MAX_ANNOTATIONS = 10
 # GitHub rejects a job summary over 1 MiB.
 MAX_STEP_SUMMARY = 1024 * 1024 - 1024
 
@@ -32,11 +34,13 @@ class Runner:
     def __init__(self, env: Mapping[str, str], out: TextIO | None = None) -> None:
         self._env = env
         self._out = out or sys.stdout
+        self._written: Counter[str] = Counter()  # workflow commands written, by name
 
     def log(self, message: str) -> None:
         print(message, file=self._out, flush=True)
 
     def command(self, name: str, message: str, **props: str | int) -> None:
+        self._written[name] += 1
         rendered = ",".join(f"{k}={escape_property(str(v))}" for k, v in props.items() if v != "")
         self.log(f"::{name}{' ' + rendered if rendered else ''}::{escape_data(message)}")
 
@@ -73,33 +77,46 @@ class Runner:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(markdown.rstrip("\n") + "\n")
 
-    def annotate(self, report: Report, *, include_indirect: bool) -> int:
-        """Annotations for new (error) and, if asked, indirect (warning) escapes."""
-        wanted = [
-            f
-            for f in report.findings
-            if f.status is Status.NEW or (include_indirect and f.status is Status.INDIRECT)
-        ]
-        for finding in wanted[:MAX_ANNOTATIONS]:
-            self._annotation(finding)
-        if len(wanted) > MAX_ANNOTATIONS:
-            self.command(
-                "warning",
-                f"{len(wanted) - MAX_ANNOTATIONS} more escapes are not "
-                "annotated; see the job summary or the JSON report",
-            )
-        return len(wanted)
+    def annotate(
+        self, report: Report, *, include_indirect: bool, skip: Collection[Finding] = ()
+    ) -> int:
+        """Annotations for new (error) and, if asked, indirect (warning) escapes.
 
-    def _annotation(self, finding: Finding) -> None:
+        ``skip``: findings with an inline comment, which says it on the same line already.
+        Returns how many annotations were written.
+        """
+        statuses = (Status.NEW, Status.INDIRECT) if include_indirect else (Status.NEW,)
+        written = 0
+        for status in statuses:
+            wanted = [f for f in sort_findings(report.with_status(status)) if f not in skip]
+            # Warnings written before (a read-only token's, say) count against the same cap.
+            level = "error" if status is Status.NEW else "warning"
+            shown = wanted[: max(MAX_ANNOTATIONS - self._written[level], 1)]
+            for index, finding in enumerate(shown, 1):
+                more = len(wanted) - len(shown) if index == len(shown) else 0
+                self._annotation(finding, more)
+            written += len(shown)
+        return written
+
+    def _annotation(self, finding: Finding, more: int = 0) -> None:
         r = finding.record
         new = finding.status is Status.NEW
-        what = f"{r.expression} is moved to the heap" if r.kind.value == "moved" else r.message
+        what = r.message
+        if r.kind is Kind.MOVED:
+            what = f"{subject(r, finding.source, code=str)} is moved to the heap"
         where = f" in {r.function}" if r.function else ""
+        tail = ""
+        if more:
+            noun = "new heap escape" if new else "indirect heap escape"
+            tail = (
+                f"\n… and {more} more {noun}{'' if more == 1 else 's'}, not annotated here "
+                f"(GitHub shows {MAX_ANNOTATIONS} per step): see the check run or the job summary"
+            )
         self.command(
             "error" if new else "warning",
-            f"{what}{where}",
+            f"{what}{where}{tail}",
             file=r.path,
-            line=r.line,
-            col=r.column or "",
+            line=finding.anchor_line,
+            col=r.column if r.column and finding.anchor_line == r.line else "",
             title="New heap escape" if new else "Indirect heap escape",
         )

@@ -8,15 +8,16 @@ failure halfway never leaves one pending. GitHub takes 50 annotations per reques
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
 from escape_guard.config import FAILING
-from escape_guard.hints import hint
+from escape_guard.hints import hint, inlined_note
 from escape_guard.model import Finding, Report, Status, sort_findings
 from escape_guard.publish.client import Api
 from escape_guard.publish.summary import FAILURE_HEADLINE, failure_block
-from escape_guard.render.markdown import headline, render
+from escape_guard.render.links import Links
+from escape_guard.render.markdown import headline, render_bytes, within_bytes
 from escape_guard.render.mdsafe import shorten
 from escape_guard.suppress import DIRECTIVE
 
@@ -41,26 +42,40 @@ def failing(fail_on: str) -> tuple[Status, ...]:
     return FAILING.get(fail_on, (Status.NEW,))
 
 
-def report_output(report: Report, fail_on: str) -> CheckOutput:
-    """Failure when a finding fails per FAIL_ON, else success (no Go changes included)."""
+def report_output(
+    report: Report,
+    fail_on: str,
+    *,
+    links: Links | None = None,
+    skip: Collection[Finding] = (),
+) -> CheckOutput:
+    """Failure when a finding fails per FAIL_ON, else success (no Go changes included).
+
+    ``skip``: findings that have an inline comment; an annotation on the same line of the
+    Files tab would say it twice.
+    """
     conclusion = "failure" if report.with_status(*failing(fail_on)) else "success"
-    summary = _within_bytes(lambda limit: render(report, max_chars=limit), MAX_SUMMARY)
-    notes = tuple(check_annotations(report, fail_on))
+    summary = render_bytes(report, max_bytes=MAX_SUMMARY, links=links)
+    notes = tuple(n for f, n in _annotations(report, fail_on) if f not in skip)
     return CheckOutput(conclusion, headline(report), summary, notes)
 
 
 def failure_output(message: str) -> CheckOutput:
     """A run that could not compare: failure, with the reason as the summary."""
-    summary = _within_bytes(lambda limit: failure_block(message, limit), MAX_SUMMARY)
+    summary = within_bytes(lambda limit: failure_block(message, limit), MAX_SUMMARY)
     return CheckOutput("failure", FAILURE_HEADLINE, summary)
 
 
 def check_annotations(report: Report, fail_on: str) -> list[dict[str, Any]]:
     """One annotation per new (and indirect) escape on a repository file; failing ones fail."""
+    return [note for _, note in _annotations(report, fail_on)]
+
+
+def _annotations(report: Report, fail_on: str) -> list[tuple[Finding, dict[str, Any]]]:
     fails = failing(fail_on)
     found = sort_findings(report.with_status(Status.NEW, Status.INDIRECT))
     placed = [f for f in found if f.record.in_repo and f.record.path and f.anchor_line > 0]
-    return [_annotation(f, f.status in fails) for f in placed]
+    return [(f, _annotation(f, f.status in fails)) for f in placed]
 
 
 def publish_check(
@@ -101,7 +116,8 @@ def _annotation(finding: Finding, fails: bool) -> dict[str, Any]:
     record = finding.record
     title = _TITLES.get(finding.status, "Heap allocation")
     where = f" in {record.function}" if record.function else ""
-    lines = [record.message, hint(record)]
+    whose = inlined_note(record, finding.source)
+    lines = [f"{record.message} ({whose})" if whose else record.message, hint(record)]
     if finding.status is Status.NEW:
         lines.append(f"Accept it with {DIRECTIVE} on this line if it is intended.")
     note: dict[str, Any] = {
@@ -115,14 +131,3 @@ def _annotation(finding: Finding, fails: bool) -> dict[str, Any]:
     if record.explanation:
         note["raw_details"] = shorten("\n".join(record.explanation), _MAX_TEXT)
     return note
-
-
-def _within_bytes(render_at: Callable[[int], str], limit: int) -> str:
-    """Render with fewer characters until the UTF-8 text fits in LIMIT bytes."""
-    chars = limit
-    text = render_at(chars)
-    while (size := len(text.encode())) > limit and chars > 0:
-        # Scale by the bytes per character seen so far: close to the limit in a step or two.
-        chars = min(chars - 1, chars * limit // size)
-        text = render_at(chars)
-    return text

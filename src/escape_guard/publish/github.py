@@ -13,11 +13,12 @@ from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 from escape_guard.errors import GitHubError
-from escape_guard.model import Report
+from escape_guard.model import Finding, Report
 from escape_guard.publish import checks
 from escape_guard.publish.client import Api, ApiFailure
 from escape_guard.publish.review import ReviewOptions, publish_review
 from escape_guard.publish.summary import failure_body, publish_summary, summary_body
+from escape_guard.render.links import links
 
 _T = TypeVar("_T")
 
@@ -52,6 +53,7 @@ class Target(NamedTuple):
     head_sha: str
     pull_number: int | None  # None for push, merge_group, workflow_dispatch: check run only
     run_url: str = ""  # link to the workflow run, shown in bodies
+    server_url: str = ""  # GITHUB_SERVER_URL, where positions link to ("": github.com)
 
 
 class Options(NamedTuple):
@@ -69,6 +71,7 @@ class Outcome(NamedTuple):
     summary_comment_id: int | None
     check_run_id: int | None
     messages: tuple[str, ...]  # things to print in the log (warnings, fork guidance)
+    commented: frozenset[Finding] = frozenset()  # findings with an inline comment
 
 
 def publish(
@@ -80,6 +83,7 @@ def publish(
 ) -> Outcome:
     """Post the review, the summary comment and the check run that OPTIONS ask for."""
     run = _Run(target, log)
+    found = links(target.server_url, target.repository)
     number = target.pull_number if options.comment != "off" else None
     if number is not None and options.comment == "review":
         review = ReviewOptions(
@@ -90,10 +94,12 @@ def publish(
         )
         if done is not None:
             run.review_id, run.inline_comments = done.review_id, done.inline_comments
+            run.commented = done.commented
     if number is not None:
-        run.summary(number, summary_body(report, run_url=target.run_url))
+        run.summary(number, summary_body(report, run_url=target.run_url, links=found))
     if options.check_run:
-        run.check(checks.report_output(report, options.fail_on))
+        output = checks.report_output(report, options.fail_on, links=found, skip=run.commented)
+        run.check(output)
     return run.finish()
 
 
@@ -131,6 +137,7 @@ class _Run:
         self.inline_comments = 0
         self.summary_id: int | None = None
         self.check_id: int | None = None
+        self.commented: frozenset[Finding] = frozenset()
 
     def pull_write(self, action: Callable[[], _T]) -> _T | None:
         """Run one publisher on the pull request; a refused write makes the run read-only."""
@@ -188,6 +195,7 @@ class _Run:
             self.summary_id,
             self.check_id,
             tuple(self.messages),
+            self.commented,
         )
 
     def _refused(self, *messages: str) -> None:

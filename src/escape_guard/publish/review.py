@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from escape_guard.model import Report, Status
+from escape_guard.model import Finding, Report, Status
 from escape_guard.publish import hunks
 from escape_guard.publish.client import Api, ApiFailure
 from escape_guard.publish.fingerprints import FINDING, RESOLVED, REVIEW, fingerprinted, markers
 from escape_guard.publish.reviewbody import Item, Section, comment_body, resolved_body, review_body
 
-_OUTSIDE = "**Not on a line of this diff**, so listed here:"
-_REJECTED = "**GitHub did not accept comments on these lines**, so they are listed here:"
+_OUTSIDE = "not on a line of this diff"
+_REJECTED = "on lines GitHub did not accept comments on"
 
 
 class ReviewResult(NamedTuple):
@@ -29,6 +29,9 @@ class ReviewResult(NamedTuple):
     inline_comments: int
     deleted: int
     resolved: int
+    # Every finding with an inline comment of the bot's on the pull request after this run
+    # (posted now or earlier): other surfaces of the Files tab need not show it again.
+    commented: frozenset[Finding] = frozenset()
 
 
 class ReviewOptions(NamedTuple):
@@ -77,7 +80,7 @@ def plan_comments(
     outside = [(fp, f) for fp, f in fresh if fp not in placed]
     inline, over = placeable[:max_inline], placeable[max_inline:]
     noun = "inline comment" if max_inline == 1 else "inline comments"
-    beyond = f"**Beyond the limit of {max_inline} {noun}**, so listed here:"
+    beyond = f"beyond the limit of {max_inline} {noun}"
     return Plan(inline, [Section(_OUTSIDE, outside), Section(beyond, over)], list(praise))
 
 
@@ -102,17 +105,19 @@ class _Review:
         threads = _threads(comments)
         deleted, resolved = self._tidy(threads, _replied(comments), {fp for fp, _ in current})
         said = {t.fingerprint for t in threads if t.active}
+        earlier = frozenset(f for fp, f in current if fp in said)
         said |= _listed(self.api.get_list(f"{self.pull_path}/reviews"))
         fresh = [(fp, f) for fp, f in current if fp not in said]
         praise = [(fp, f) for fp, f in fingerprinted(report.fixed) if fp not in said]
         if not fresh and not praise:
             self.log("escape-guard: the review has nothing new to say; no review posted")
-            return ReviewResult(None, 0, deleted, resolved)
+            return ReviewResult(None, 0, deleted, resolved, earlier)
         lines = hunks.commentable(self.api.get_list(f"{self.pull_path}/files"))
         plan = plan_comments(fresh, praise, lines, max_inline=self.options.max_inline)
         review_id, inline = self._post(report, plan)
         self.log(f"escape-guard: posted review {review_id} with {inline} inline comment(s)")
-        return ReviewResult(review_id, inline, deleted, resolved)
+        posted = frozenset(f for _, f in plan.inline) if inline else frozenset()
+        return ReviewResult(review_id, inline, deleted, resolved, earlier | posted)
 
     def _tidy(
         self, threads: Sequence[_Thread], replied: set[int], current: set[str]

@@ -1,8 +1,8 @@
 """The text of the review: its inline comments, its body, and a comment once resolved.
 
 Pure functions over fingerprinted findings; ``review`` decides what to say and sends it.
-Every body stays within GitHub's 65,536 characters: lists that do not fit end with
-"… and N more".
+The body lists no findings: the summary comment holds the lists, and the body says how many
+of which kind are there.
 """
 
 from __future__ import annotations
@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from escape_guard.model import Finding, Report, Status
+from escape_guard.model import Finding, Report
 from escape_guard.publish.fingerprints import FINDING, RESOLVED, REVIEW, marker, without_markers
-from escape_guard.render.markdown import MAX_CHARS, headline, inline_comment, list_item
+from escape_guard.render.markdown import MAX_CHARS, headline, inline_comment
 from escape_guard.render.mdsafe import code_span, details, shorten
 from escape_guard.suppress import DIRECTIVE
 
 Item = tuple[str, Finding]  # (fingerprint, finding)
+LISTED = "the summary comment and the job summary"
 _MARKER_BUDGET = 40_000  # ~3,600 fingerprints; escapes beyond them are listed again later
 
 
 class Section(NamedTuple):
-    """A list in the review body: why its findings are listed rather than commented."""
+    """Findings not commented inline, and why ("not on a line of this diff")."""
 
     heading: str
     items: Sequence[Item]
@@ -51,13 +52,19 @@ def review_body(
     run_url: str = "",
     limit: int = MAX_CHARS,
 ) -> str:
-    """The review's body: the headline, what is commented inline, the listed findings."""
+    """The review's body: the headline, what is commented inline, and where the rest is.
+
+    The summary comment (and the job summary) list every finding, so the body does not list
+    them again: it says how many are where. Its marker still names the findings it speaks
+    of, so a re-run does not post the same review again.
+    """
     parts = [s for s in sections if s.items]
-    if praise:
-        parts.append(Section("**Removed** 🎉 — these no longer allocate:", praise))
-    listed = [fp for section in parts for fp, _ in section.items]
-    tail = "\n\n".join(p for p in (_accepted(report), link(run_url), _review_marker(listed)) if p)
-    return _fit(_opening(report, inline), parts, tail + "\n", limit)
+    lines = [_opening(report, inline), *(_elsewhere(len(s.items), s.heading) for s in parts)]
+    lines.extend(line for line in (_indirect(report), _fixed(report, praise)) if line)
+    listed = [fp for section in parts for fp, _ in section.items] + [fp for fp, _ in praise]
+    tail = [p for p in (_accepted(report), link(run_url)) if p]
+    body = "\n\n".join([*lines, *tail]) + "\n\n"
+    return body + _review_marker(listed, limit - len(body) - 1) + "\n"
 
 
 def link(run_url: str) -> str:
@@ -77,6 +84,27 @@ def _opening(report: Report, inline: int) -> str:
     return "\n\n".join(lines)
 
 
+def _elsewhere(count: int, why: str) -> str:
+    noun = "heap escape is" if count == 1 else "heap escapes are"
+    return f"{count} {noun} {why}, so not commented inline: see {LISTED}."
+
+
+def _indirect(report: Report) -> str:
+    count = len(report.indirect)
+    if not count:
+        return ""
+    noun = "heap escape" if count == 1 else "heap escapes"
+    return f"{count} indirect {noun} (caused by changes elsewhere; not failing): see {LISTED}."
+
+
+def _fixed(report: Report, praise: Sequence[Item]) -> str:
+    if not praise:
+        return ""
+    count = len(report.fixed)
+    noun = "heap escape" if count == 1 else "heap escapes"
+    return f"{count} fixed {noun}: see {LISTED}."  # the headline celebrates, when it may
+
+
 def _accepted(report: Report) -> str:
     count = len(report.accepted)
     if not count:
@@ -85,52 +113,13 @@ def _accepted(report: Report) -> str:
     return f"{count} accepted heap {noun} listed in the summary comment ({code_span(DIRECTIVE)})."
 
 
-def _review_marker(fingerprints: Sequence[str]) -> str:
+def _review_marker(fingerprints: Sequence[str], room: int) -> str:
     kept: list[str] = []
     size = len(marker(REVIEW))
+    budget = min(_MARKER_BUDGET, room)
     for fp in fingerprints:
         size += len(fp) + 1
-        if size > _MARKER_BUDGET:
+        if size > budget:
             break
         kept.append(fp)
     return marker(REVIEW, kept)
-
-
-def _item(item: Item) -> str:
-    _, finding = item
-    text = list_item(finding)
-    if finding.status is Status.INDIRECT:
-        return "- *Indirect:* " + text.removeprefix("- ")
-    return text
-
-
-def _fit(opening: str, sections: Sequence[Section], tail: str, limit: int) -> str:
-    """Show as many items as fit, in order; a section cut short ends "… and N more"."""
-    rendered = [[_item(i) for i in s.items] for s in sections]
-    shown = [0] * len(sections)
-    # With nothing shown every section says "… and N more" at its longest; each item
-    # shown costs its length and a newline, so the estimate never undershoots.
-    budget = limit - len(_join(opening, sections, rendered, shown, tail))
-    for index, items in enumerate(rendered):
-        for text in items:
-            if len(text) + 1 > budget:
-                return _join(opening, sections, rendered, shown, tail)
-            budget -= len(text) + 1
-            shown[index] += 1
-    return _join(opening, sections, rendered, shown, tail)
-
-
-def _join(
-    opening: str,
-    sections: Sequence[Section],
-    rendered: list[list[str]],
-    shown: list[int],
-    tail: str,
-) -> str:
-    blocks = [opening]
-    for section, items, count in zip(sections, rendered, shown, strict=True):
-        lines = items[:count]
-        if count < len(items):
-            lines.append(f"- … and {len(items) - count} more")
-        blocks.append(section.heading + "\n\n" + "\n".join(lines))
-    return "\n\n".join([*blocks, tail])

@@ -12,6 +12,7 @@ from escape_guard.model import Report
 from escape_guard.publish.client import Api
 from escape_guard.publish.fingerprints import SUMMARY, has_marker, marker
 from escape_guard.publish.reviewbody import link
+from escape_guard.render.links import Links
 from escape_guard.render.markdown import MAX_CHARS, render
 from escape_guard.render.mdsafe import fenced, shorten
 
@@ -19,10 +20,13 @@ FAILURE_HEADLINE = "escape-guard could not compare the revisions"
 _FAILURE_LINES = 200
 
 
-def summary_body(report: Report, *, run_url: str = "", limit: int = MAX_CHARS) -> str:
+def summary_body(
+    report: Report, *, run_url: str = "", limit: int = MAX_CHARS, links: Links | None = None
+) -> str:
     """The marker, the rendered report and the run link, within LIMIT characters."""
     head, tail = marker(SUMMARY) + "\n\n", _tail(run_url)
-    return head + render(report, max_chars=limit - len(head) - len(tail)) + tail
+    body = render(report, max_chars=limit - len(head) - len(tail), links=links)
+    return head + body + tail
 
 
 def failure_body(message: str, *, run_url: str = "", limit: int = MAX_CHARS) -> str:

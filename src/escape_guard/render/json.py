@@ -11,7 +11,8 @@ Top level::
     version     1
     tool        {"name": "escape-guard", "version": "0.1.0"}   informative
     base        {"ref": "main", "sha": "<40 hex>"}             the base as named
-    head        {"ref": "feature", "sha": "<40 hex>"}          the compared revision
+    head        {"ref": "feature", "sha": "<40 hex>"}          the compared revision; the
+                working tree adds "on": the commit its changes are on top of
     merge_base  "<40 hex>"                                     what head is compared with
     go_version  "go1.27.3"  ("" when nothing was built)
     packages    ["./..."]                                      patterns that were built
@@ -122,6 +123,17 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     return data
 
 
+def error_document(message: str, exit_code: int) -> str:
+    """What ``--format json`` prints instead of a report when the run fails."""
+    document = {
+        "version": VERSION,
+        "tool": {"name": "escape-guard", "version": __version__},
+        "error": message,
+        "exit_code": exit_code,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
 def load_report(text: str) -> Report:
     """Read a JSON report written by ``render`` (any version-1 writer) back into a Report."""
     try:
@@ -150,12 +162,17 @@ def load_report(text: str) -> Report:
 
 
 def _revision(revision: Revision) -> dict[str, str]:
-    return {"ref": revision.ref, "sha": revision.sha}
+    data = {"ref": revision.ref, "sha": revision.sha}
+    return {**data, "on": revision.on} if revision.on else data
 
 
 def _load_revision(doc: Mapping[str, Any], key: str) -> Revision:
     rev = _object(doc.get(key), key)
-    return Revision(ref=_str(rev, "ref", "", where=key), sha=_str(rev, "sha", where=key))
+    return Revision(
+        ref=_str(rev, "ref", "", where=key),
+        sha=_str(rev, "sha", where=key),
+        on=_str(rev, "on", "", where=key),
+    )
 
 
 def _finding(item: Any, status: Status, where: str) -> Finding:

@@ -4,27 +4,36 @@
 ``inline_comment`` the comment on one finding's line. Everything taken from
 the code or the compiler goes through ``mdsafe``, so it cannot inject HTML,
 close a block early or mention anyone. ``render`` keeps within GitHub's body
-limit by showing fewer findings and saying how many it left out.
+limit by showing fewer findings and saying how many it left out; every list keeps
+a share of the room. Line breaks that matter are hard breaks (``BREAK``), so a
+body reads the same where single newlines are breaks (comments) and where they are
+not (the job summary, check runs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from escape_guard.hints import hint
+from escape_guard.hints import subject as escaping
 from escape_guard.model import (
     INDIRECT_FIXED_TITLE,
     EscapeRecord,
     Finding,
     Kind,
     Report,
+    Revision,
     Status,
     sort_findings,
 )
+from escape_guard.render.links import Links, position_url
 from escape_guard.render.mdsafe import code_span, details, fenced, shorten, text
 from escape_guard.suppress import DIRECTIVE
 
+# A hard line break that renders the same with and without "single newlines are breaks"
+# (comments have them, the job summary and check runs do not): a backslash before the newline.
+BREAK = "\\\n"
 MAX_CHARS = 65536  # GitHub's limit on issue, pull-request and review comment bodies
 WHY_URL = "https://go.dev/doc/faq#stack_or_heap"
 _MAX_EXPLANATION_LINES = 60
@@ -34,7 +43,7 @@ _SHOWN_PACKAGES = 5
 _TITLES = {
     Status.NEW: "New heap allocation",
     Status.INDIRECT: "Heap allocation caused elsewhere",
-    Status.FIXED: "Heap allocation removed",
+    Status.FIXED: "Fixed heap allocation",
     Status.ACCEPTED: "Accepted heap allocation",
 }
 _INDIRECT_NOTE = (
@@ -48,8 +57,8 @@ _INDIRECT_INTRO = (
 _ROWS = (
     (Status.NEW, "New"),
     (Status.INDIRECT, "Indirect (not failing)"),
-    (Status.FIXED, "Removed"),
-    (Status.INDIRECT_FIXED, f"{INDIRECT_FIXED_TITLE} (not counted as removed)"),
+    (Status.FIXED, "Fixed"),
+    (Status.INDIRECT_FIXED, f"{INDIRECT_FIXED_TITLE} (not counted as fixed)"),
     (Status.ACCEPTED, "Accepted"),
     (Status.UNCHANGED, "Unchanged"),
 )
@@ -75,9 +84,12 @@ class _List(NamedTuple):
 _Part = str | _List
 
 
-def render(report: Report, *, max_chars: int = MAX_CHARS) -> str:
-    """The pull-request summary, at most ``max_chars`` characters long."""
-    parts = _parts(report)
+def render(report: Report, *, max_chars: int = MAX_CHARS, links: Links | None = None) -> str:
+    """The pull-request summary, at most ``max_chars`` characters long.
+
+    With ``links`` (a repository on a GitHub server) every position links to its line.
+    """
+    parts = _parts(report, links)
     lists = [p for p in parts if isinstance(p, _List)]
     full = {id(p): len(p.items) for p in lists}
     body = _join(parts, full)
@@ -87,13 +99,16 @@ def render(report: Report, *, max_chars: int = MAX_CHARS) -> str:
 
 
 def headline(report: Report) -> str:
-    """``1 new heap escape, 2 removed 🎉`` and the like."""
+    """``1 new heap escape, 2 fixed``, ``No new heap escapes, 2 fixed 🎉`` and the like.
+
+    A run with new escapes fails: it gets no celebration, whatever it fixed.
+    """
     new, indirect, fixed = len(report.new), len(report.indirect), len(report.fixed)
     parts = [_count(new, "new heap escape") if new else "No new heap escapes"]
     if indirect:
         parts.append(f"{indirect} indirect")
     if fixed:
-        parts.append(f"{fixed} removed 🎉")
+        parts.append(f"{fixed} fixed" + ("" if new else " 🎉"))
     return ", ".join(parts)
 
 
@@ -101,20 +116,15 @@ def inline_comment(finding: Finding) -> str:
     """The review comment for ``finding``'s line: what, why, the compiler's flow, what to do."""
     record = finding.record
     title = _TITLES.get(finding.status, "Heap allocation")
-    first = f"**{title}**{_in(record)}: {_what(record, finding.status)}"
+    first = f"**{title}**{_in(record)}: {_what(finding)}"
     why = hint(record, code=code_span) if finding.status is not Status.FIXED else ""
-    blocks = ["\n".join(line for line in (first, why) if line)]
+    blocks = [BREAK.join(line for line in (first, why) if line)]
     if finding.status is Status.INDIRECT:
         blocks.append(_INDIRECT_NOTE)
     if record.explanation and finding.status is not Status.FIXED:
         blocks.append(details("Compiler's explanation", _explanation(record.explanation)))
     blocks.append(_advice(finding))
     return "\n\n".join(blocks) + "\n"
-
-
-def list_item(finding: Finding) -> str:
-    """``finding`` as the summary lists it: a list item with its source line and hint."""
-    return _item(finding)
 
 
 def _advice(finding: Finding) -> str:
@@ -140,30 +150,37 @@ def _explanation(lines: Sequence[str]) -> str:
     return fenced(shown)
 
 
-def _parts(report: Report) -> list[_Part]:
+def _parts(report: Report, links: Links | None) -> list[_Part]:
+    def items(findings: list[Finding]) -> list[str]:
+        return [_item(f, position_url(links, report, f)) for f in sort_findings(findings)]
+
     indirect = _count(len(report.indirect), "indirect heap escape") + " (not failing)"
     opening, closing = details(indirect, "\x00").split("\x00")
     return [
         f"### {headline(report)}",
         _table(report),
-        _List("**New** — these fail the check:\n\n", _items(report.new), priority=1),
-        _List(f"{opening}{_INDIRECT_INTRO}\n\n", _items(report.indirect), closing, priority=4),
-        _List("**Removed** 🎉 — these no longer allocate:\n\n", _items(report.fixed), priority=3),
-        _List("**Accepted:**\n\n", _items(report.accepted), priority=2),
+        _List("**New** — these fail the check:\n\n", items(report.new), priority=1),
+        _List(f"{opening}{_INDIRECT_INTRO}\n\n", items(report.indirect), closing, priority=4),
+        _List(f"{_fixed_heading(report)}\n\n", items(report.fixed), priority=3),
+        _List("**Accepted:**\n\n", items(report.accepted), priority=2),
         _List("**Notes:**\n\n", [f"- {text(note)}" for note in report.notes], priority=0),
         _provenance(report),
         _timings(report),
     ]
 
 
-def _items(findings: list[Finding]) -> list[str]:
-    return [_item(f) for f in sort_findings(findings)]
+def _fixed_heading(report: Report) -> str:
+    """The heading of the fixed list; celebrating only when nothing new fails the run."""
+    cheer = "" if report.new else " 🎉"
+    return f"**Fixed**{cheer} — these no longer allocate:"
 
 
-def _item(finding: Finding) -> str:
+def _item(finding: Finding, url: str = "") -> str:
     record = finding.record
-    where = f"{record.path or '<autogenerated>'}:{record.line}:{record.column}"
-    lines = [f"- {_code(where)}{_in(record)}: {_what(record, finding.status)}"]
+    where = _code(f"{record.path or '<autogenerated>'}:{record.line}:{record.column}")
+    if url:
+        where = f"[{where}]({url})"
+    lines = [f"- {where}{_in(record)}: {_what(finding)}"]
     if finding.source:
         lines.append("  " + _code(finding.source))
     if finding.status is Status.ACCEPTED:
@@ -171,13 +188,20 @@ def _item(finding: Finding) -> str:
     elif finding.status is not Status.FIXED:
         why = hint(record, code=_code)
         lines.extend(["  " + why] if why else [])
-    return "\n".join(lines)
+    item = BREAK.join(lines)
+    if record.explanation and finding.status in (Status.NEW, Status.INDIRECT):
+        folded = details("Compiler's explanation", _explanation(record.explanation))
+        # Indented into the list item; the blank line after it ends the HTML block.
+        item += "\n\n" + "\n".join(f"  {line}" if line else "" for line in folded.split("\n"))
+        item += "\n"
+    return item
 
 
-def _what(record: EscapeRecord, status: Status) -> str:
-    subject = _code(record.expression) if record.expression else ""
-    if not subject:
+def _what(finding: Finding) -> str:
+    record, status = finding.record, finding.status
+    if not record.expression:
         return f"the compiler reports {_code(record.message)}."
+    subject = escaping(record, finding.source, code=_code)
     if status is Status.FIXED:
         return f"{subject} no longer escapes to the heap."
     if record.kind is Kind.MOVED:
@@ -214,14 +238,16 @@ def _provenance(report: Report) -> str:
         shown = ", ".join(_code(p) for p in report.packages[:_SHOWN_PACKAGES])
         rest = len(report.packages) - _SHOWN_PACKAGES
         parts.append(f"packages {shown}" + (f" and {rest} more" if rest > 0 else ""))
-    parts.append(f"base {_rev(report.base.ref, report.base.sha)}")
+    parts.append(f"base {_rev(report.base)}")
     parts.append(f"merge base {_code(report.merge_base[:7])}")
-    parts.append(f"head {_rev(report.head.ref, report.head.sha)}")
+    parts.append(f"head {_rev(report.head)}")
     return "Built with " + " · ".join(parts)
 
 
-def _rev(ref: str, sha: str) -> str:
-    short = sha[:7]
+def _rev(revision: Revision) -> str:
+    ref, sha, short = revision.ref, revision.sha, revision.sha[:7]
+    if revision.on:
+        return f"the working tree (uncommitted changes on top of {_code(revision.on[:7])})"
     if not ref or ref in (sha, short):
         return _code(short)
     return f"{_code(ref)} {_code(short)}"
@@ -252,23 +278,57 @@ def _join(parts: list[_Part], shown: dict[int, int]) -> str:
     return "\n\n".join(b for b in blocks if b) + "\n"
 
 
+def render_bytes(report: Report, *, max_bytes: int, links: Links | None = None) -> str:
+    """``render`` within MAX_BYTES of UTF-8 (check runs and job summaries count bytes)."""
+    return within_bytes(lambda chars: render(report, max_chars=chars, links=links), max_bytes)
+
+
+def within_bytes(render_at: Callable[[int], str], limit: int) -> str:
+    """Render with fewer characters until the UTF-8 text fits in LIMIT bytes."""
+    chars = limit
+    body = render_at(chars)
+    while (size := len(body.encode())) > limit and chars > 0:
+        # Scale by the bytes per character seen so far: close to the limit in a step or two.
+        chars = min(chars - 1, chars * limit // size)
+        body = render_at(chars)
+    return body
+
+
 def _fit(parts: list[_Part], lists: list[_List], max_chars: int) -> str:
-    """Show as many items as fit, by list priority; a list cut short ends "… and N more"."""
+    """Show as many items as fit; a list cut short ends "… and N more".
+
+    The notes come first, whole. Then every list gets a fair share of the room (a short list
+    all it needs, the long ones equal parts of the rest), so a long list of new escapes
+    cannot squeeze the fixed ones out; room a list leaves unused goes by priority.
+    """
     shown = {id(p): 0 for p in lists}
     # With no item shown, every non-empty list still says "… and N more" at full
     # length; each item shown costs its length plus a newline and can only
     # shorten that line, so the estimate never falls below the real size.
     budget = max_chars - len(_join(parts, shown))
-    for part in sorted(lists, key=lambda p: p.priority):
-        for item in part.items:
-            if len(item) + 1 > budget:
-                break  # later items stay hidden too, so "… and N more" means the rest
-            budget -= len(item) + 1
-            shown[id(part)] += 1
+    for part in (p for p in lists if p.priority == 0):
+        budget -= _take(part, shown, budget)
+    rest = sorted((p for p in lists if p.priority > 0), key=lambda p: p.priority)
+    by_need = sorted(rest, key=lambda p: sum(len(item) + 1 for item in p.items))
+    for index, part in enumerate(by_need):
+        budget -= _take(part, shown, budget // (len(by_need) - index))
+    for part in rest:
+        budget -= _take(part, shown, budget)
     body = _join(parts, shown)
     if budget < 0 or len(body) > max_chars:
         return _too_long(parts, max_chars)
     return body
+
+
+def _take(part: _List, shown: dict[int, int], allowance: int) -> int:
+    """Show more of PART's items, in order, within ALLOWANCE characters; the room used."""
+    used = 0
+    for item in part.items[shown[id(part)] :]:
+        if used + len(item) + 1 > allowance:
+            break  # later items stay hidden too, so "… and N more" means the rest
+        used += len(item) + 1
+        shown[id(part)] += 1
+    return used
 
 
 def _too_long(parts: list[_Part], max_chars: int) -> str:

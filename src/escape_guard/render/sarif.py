@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 from escape_guard import __version__
-from escape_guard.hints import hint
+from escape_guard.hints import hint, subject
 from escape_guard.model import Finding, Kind, Report, Status, sort_findings
 from escape_guard.suppress import DIRECTIVE
 
@@ -168,6 +168,8 @@ def _result(finding: Finding, identity: str) -> dict[str, Any]:
             "package": record.package,
         },
     }
+    if record.explanation:
+        result["properties"]["explanation"] = list(record.explanation)
     if finding.status is Status.ACCEPTED:
         result["suppressions"] = [_suppression(finding)]
     return result
@@ -179,12 +181,15 @@ def _message(finding: Finding) -> str:
     if not record.expression:
         what = f"the compiler reports `{record.message}`."
     elif record.kind is Kind.MOVED:
-        what = f"`{record.expression}` is moved to the heap."
+        what = f"{subject(record, finding.source)} is moved to the heap."
     else:
-        what = f"`{record.expression}` escapes to the heap."
+        what = f"{subject(record, finding.source)} escapes to the heap."
     indirect = finding.status is Status.INDIRECT
     title = "Heap allocation caused elsewhere" if indirect else "New heap allocation"
-    return " ".join(part for part in (f"{title}{where}: {what}", hint(record)) if part)
+    text = " ".join(part for part in (f"{title}{where}: {what}", hint(record)) if part)
+    if record.explanation:  # code scanning shows the whole message on the alert's page
+        text += "\n\nCompiler's explanation:\n" + "\n".join(record.explanation)
+    return text
 
 
 def _location(finding: Finding) -> dict[str, Any]:
@@ -217,7 +222,8 @@ def _suppression(finding: Finding) -> dict[str, Any]:
 def _properties(report: Report, omitted: int) -> dict[str, Any]:
     return {
         "base": {"ref": report.base.ref, "sha": report.base.sha},
-        "head": {"ref": report.head.ref, "sha": report.head.sha},
+        "head": {"ref": report.head.ref, "sha": report.head.sha}
+        | ({"on": report.head.on} if report.head.on else {}),
         "mergeBase": report.merge_base,
         "goVersion": report.go_version,
         "packages": list(report.packages),

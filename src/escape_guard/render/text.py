@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from itertools import groupby
 
-from escape_guard.hints import hint
+from escape_guard.hints import hint, inlined_note
 from escape_guard.model import (
     INDIRECT_FIXED_NOTE,
     INDIRECT_FIXED_TITLE,
@@ -116,16 +116,17 @@ def _position(finding: Finding) -> str:
 
 def _what(finding: Finding) -> str:
     record = finding.record
+    whose = inlined_note(record, finding.source)
     if record.message:
-        return record.message
+        return f"{record.message} ({whose})" if whose else record.message
     noun = {Kind.MOVED: "moved to heap", Kind.ESCAPE: "escapes to heap"}.get(record.kind)
     return f"{record.expression} {noun or record.kind.value}".strip()
 
 
 def _provenance(report: Report) -> str:
     parts = [
-        f"head {_rev(report.head.ref, report.head.sha)}",
-        f"merge base {report.merge_base[:12]} of {_rev(report.base.ref, report.base.sha)}",
+        f"head {report.head.describe(12)}",
+        f"merge base {report.merge_base[:12]} of {report.base.describe(12)}",
     ]
     if report.go_version:
         parts.append(report.go_version)
@@ -134,11 +135,6 @@ def _provenance(report: Report) -> str:
     if report.timings:
         parts.append(", ".join(f"{phase} {_seconds(s)}" for phase, s in report.timings))
     return _printable("Compared " + " · ".join(parts))
-
-
-def _rev(ref: str, sha: str) -> str:
-    short = sha[:12]
-    return f"{ref} ({short})" if ref and ref not in (sha, short) else short
 
 
 def _seconds(seconds: float) -> str:
