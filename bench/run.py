@@ -1,39 +1,72 @@
 """escape-guard's wall time against the naive way and against the compiler floor.
 
-    python bench/run.py                  # 22 and 44 packages, 5 runs (~5 min on 2 cores)
-    python bench/run.py --quick          # 2 runs, 1 cold run (~3 min)
+    python bench/run.py                  # 22 and 44 packages, 5 runs (~10 min on 2 cores)
+    python bench/run.py --quick          # 2 runs, 1 cold run (~4 min)
     python bench/run.py --runs 9 --save samples.json
 
 The first invocation for a toolchain also prepares the standard-library caches (~1 minute).
 
 The workload is ``bench/workload.py``'s module of standard-library code with its ``leaf``,
-``deep`` and ``ten`` scenario branches. Every measured run starts from a fresh copy of a
-prepared build cache holding only the standard library, built with ``go build -trimpath std``
-or, for the ways that build without ``-trimpath``, with ``go build std`` (both kept in
-``--std-cache`` and reused by later invocations with the same toolchain). Measured, for each
-scenario:
+``deep``, ``ten``, ``deep-body`` and ``deep-leak`` scenario branches (see there; its ``main``
+has small helper files in the deep package and its direct importers, which deep-body and
+deep-leak edit), and ``bench/consumer.py``'s module using golang.org/x code with its
+``bump`` branch. Every measured run starts from a fresh copy of a prepared build cache holding
+only the standard library, built with ``go build -trimpath std``, with ``go build std``, or
+both (the first two kept in ``--std-cache`` and reused by later invocations with the same
+toolchain; the third their union, made by hard links). Measured, for each scenario of the
+standard-library module:
 
 - escape-guard: ``escape-guard diff --repo R --base main --head S --format json`` as a
-  subprocess (interpreter start, worktrees, builds, comparison, report);
+  subprocess (interpreter start, worktrees, builds, comparison, report), from the cache
+  holding both builds of the standard library, so that it finds the one its builds use
+  whether it builds a revision with ``-trimpath`` (in a worktree) or without (in place);
 - naive: two worktrees, ``go build -gcflags=-m ./...`` in one then the other, ``diff`` of the
-  two outputs, worktrees added and removed inside the timing. Without ``-trimpath`` the naive
-  build cannot use the ``-trimpath`` standard library and compiles the parts it needs, so it
-  is measured twice: from the same cache (naive=), and from a cache holding the standard library
-  built without ``-trimpath`` (naive*, the naive way at its best);
-- floor: the compiler invocations a comparison cannot avoid, ``go build -gcflags=-m <changed
-  packages>`` in a base then a head worktree made beforehand, one after the other, from the
-  cache naive* starts from; only the two go commands are timed. Each worktree compiles the
-  changed packages' dependencies in the module for itself, as the cache keys on the directory;
+  two outputs, worktrees added and removed inside the timing. It is measured twice: from the
+  ``-trimpath`` standard library (naive=, which it cannot use, so it compiles the parts it
+  needs: the figure of the README's first naive column, from when every escape-guard build
+  used ``-trimpath`` and that was escape-guard's cache), and from the standard library built
+  without ``-trimpath`` (naive*, the naive way at its best);
+- floor: the compiler invocations a comparison cannot avoid, ``go build -gcflags=-m <packages>``
+  in a base then a head worktree made beforehand, one after the other, from the cache naive*
+  starts from; only the two go commands are timed. The packages are the changed ones, and for
+  deep-leak every package importing the deep package too (their locals move to the heap, so
+  they must be compiled). Each worktree compiles the packages' dependencies in the module for
+  itself, as the cache keys on the directory;
 - floor side by side (floor‖): the same two go commands started together;
-- shared floor (shared): the floor's two commands with ``-trimpath``, from escape-guard's
-  cache: the head finds the dependencies the base compiled, so this is the least compile work
-  two go commands can do, a tighter reference than the floor.
+- shared floor (shared): the floor's two commands with ``-trimpath``, from the ``-trimpath``
+  standard library: the head finds the dependencies the base compiled, so this is the least
+  compile work two go commands can do, a tighter reference than the floor.
+
+deep-body leaves out both naive ways and floor‖ (its naive way costs what deep's does: both
+revisions build everything), deep-leak leaves out floor‖, to keep the run short.
+
+The scenarios, and what each checks besides the times (the findings table compares
+escape-guard's new and indirect escapes with the heap lines the naive way's diff adds, and
+lists escape-guard's "also compiled" notes, the packages it compiled besides the changed):
+
+- leaf, deep, ten: as before; deep's new exported function and one-line variable are nothing
+  an importer can use, so escape-guard should compile no importer (no note);
+- deep-body: a body-only change of the deep package's never-inlined ``BenchBody``, one new
+  escape; no importer should be compiled; its time against the leaf scenario's (run by run,
+  target ≤ 1.2×);
+- deep-leak: ``BenchKeep`` keeps its parameter, so each direct importer's ``BenchUse`` moves
+  ``v`` to the heap: as many indirect escapes as direct importers, found by default; its time
+  against the naive way (target ≤ 0.5×);
+- the user's cache (leaf): escape-guard from a cache filled by ``go build ./...`` of the
+  module at main, without ``-trimpath``, over a standard library built likewise (what a
+  developer's machine holds), against escape-guard from the usual cache;
+- the dependency bump: ``bench/consumer.py``'s module bumps golang.org/x/crypto from the
+  older Go release's version to the newer's; one indirect escape. escape-guard, the naive way
+  (as above) and ``go build ./...`` of the consumer in a head worktree made beforehand, each
+  from one prepared cache holding the standard library built with and without ``-trimpath``
+  (so that no way compiles standard-library code), with the module cache filled beforehand
+  and ``GOPROXY=off``: downloads are not measured.
 
 escape-guard is timed as installed (its modules byte-compiled first), as a user runs it.
 
 For the leaf scenario also: escape-guard on the module with twice the packages (same change),
-and from an empty build cache (cold). Figures are medians; a ratio is the median of the ratios
-of runs made together (run i of one way against run i of the other).
+from the user's cache, and from an empty build cache (cold). Figures are medians; a ratio is
+the median of the ratios of runs made together (run i of one way against run i of the other).
 """
 
 from __future__ import annotations
@@ -41,6 +74,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -48,21 +82,30 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from consumer import Consumer, make_consumer, remove
 from workload import DEFAULT_PACKAGES, MIN_PACKAGES, Workload, go_binary, go_env, make_workload
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("leaf", "deep", "ten")
+SCENARIOS = ("leaf", "deep", "ten", "deep-body", "deep-leak")
 WAYS = ("eg", "naive=", "naive*", "floor", "floor‖", "shared")
-TARGET_NAIVE = 0.25  # escape-guard / naive, leaf scenario
+# Ways a scenario leaves out to keep the run short: deep-body's naive way is deep's (both
+# revisions build everything), and the side-by-side floor adds nothing new to the deep ones.
+SKIPPED = {"deep-body": ("naive=", "naive*", "floor‖"), "deep-leak": ("floor‖",)}
+# escape-guard / naive (naive= and naive*), by scenario
+TARGET_NAIVE = {"leaf": 0.25, "deep-leak": 0.5}
 TARGET_FLOOR = 0.9  # escape-guard / floor (the two go commands one after the other)
 TARGET_SIZE = 1.2  # escape-guard at 2N packages / at N, leaf scenario (strictly below)
+TARGET_BODY = 1.2  # escape-guard on deep-body / on leaf
+ALSO = "also compiled"  # how escape-guard's notes name the packages compiled besides the changed
 MAX_PACKAGES = 62  # copyable standard-library packages of Go 1.27
 _ATTEMPTS = 3
 # Prepared caches: the standard library built with the flags of escape-guard and the floor,
@@ -74,7 +117,9 @@ STD_FLAGS = {"trimpath": ("-trimpath",), "plain": ()}
 class Sample:
     seconds: float
     phases: dict[str, float] = field(default_factory=dict)
-    new: int | None = None  # new escapes escape-guard reported
+    new: int | None = None  # new escapes escape-guard reported; for naive: heap lines added
+    indirect: int | None = None  # indirect escapes escape-guard reported
+    also: list[str] = field(default_factory=list)  # escape-guard's "also compiled" notes
 
 
 @dataclass
@@ -117,27 +162,45 @@ class Bench:
             _link_copy(self.std_caches[kind], self.run_cache)
         return dict(self.env, GOCACHE=str(self.run_cache))
 
-    def escape_guard_run(self, wl: Workload, scenario: str, *, cold: bool = False) -> Sample:
+    def prepared_env(self, kind: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``reset_cache(kind)``'s environment with ``extra`` over it."""
+        return dict(self.reset_cache(kind), **(extra or {}))
+
+    def escape_guard_run(
+        self,
+        repo: Path,
+        head: str,
+        *,
+        cache: str = "both",
+        extra: Mapping[str, str] | None = None,
+    ) -> Sample:
         """One timed run; a failed run is recorded in ``failures`` and run again (twice)."""
-        cmd = [self.escape_guard, "diff", "--repo", str(wl.repo), "--base", "main"]
-        cmd += ["--head", scenario, "--format", "json"]
+        cmd = [self.escape_guard, "diff", "--repo", str(repo), "--base", "main"]
+        cmd += ["--head", head, "--format", "json"]
         for _ in range(_ATTEMPTS):
-            env = self.reset_cache("cold" if cold else "trimpath")
+            env = self.prepared_env(cache, extra)
             start = time.perf_counter()
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
             seconds = time.perf_counter() - start
-            if proc.returncode in (0, 1):  # 1: new escapes found, as every scenario has
-                report = json.loads(proc.stdout)
-                return Sample(seconds, dict(report["timings"]), report["summary"]["new"])
-            self.failures.append(f"{scenario}: exit {proc.returncode}: {proc.stderr.strip()}")
+            report = _report(proc) if proc.returncode in (0, 1) else None  # 1: new escapes
+            if report is not None:
+                summary = report["summary"]
+                also = [note for note in report["notes"] if note.startswith(ALSO)]
+                timings = dict(report["timings"])
+                return Sample(seconds, timings, summary["new"], summary["indirect"], also)
+            self.failures.append(f"{head}: exit {proc.returncode}: {proc.stderr.strip()}")
         raise RuntimeError(f"{' '.join(cmd)} failed {_ATTEMPTS} times:\n{self.failures[-1]}")
 
-    def naive_run(self, wl: Workload, scenario: str, *, cache: str) -> Sample:
-        env = self.reset_cache(cache)
+    def naive_run(
+        self, repo: Path, head: str, *, cache: str, extra: Mapping[str, str] | None = None
+    ) -> Sample:
+        """Two worktrees, ``go build -gcflags=-m ./...`` in each, a diff; ``new`` counts the
+        heap lines the head's output adds (the naive way's finding)."""
+        env = self.prepared_env(cache, extra)
         trees = (self.tmp / "naive-base", self.tmp / "naive-head")
-        git = _git(wl.repo, env)
+        git = _git(repo, env)
         start = time.perf_counter()
-        for tree, rev in zip(trees, ("main", scenario), strict=True):
+        for tree, rev in zip(trees, ("main", head), strict=True):
             git("worktree", "add", "--detach", "--quiet", str(tree), rev)
         outputs = [str(self.tmp / f"{tree.name}.txt") for tree in trees]
         for tree, output in zip(trees, outputs, strict=True):
@@ -145,7 +208,33 @@ class Bench:
         subprocess.run(["diff", *outputs], stdout=subprocess.DEVNULL, check=False)
         for tree in trees:
             git("worktree", "remove", "--force", str(tree))
+        seconds = time.perf_counter() - start
+        return Sample(seconds, new=added_heap_lines(*(Path(o) for o in outputs)))
+
+    def build_run(
+        self, tree: Path, *, cache: str, extra: Mapping[str, str] | None = None
+    ) -> Sample:
+        """``go build ./...`` in ``tree``, the plain build of one revision."""
+        env = self.prepared_env(cache, extra)
+        start = time.perf_counter()
+        _go(["build", "./..."], cwd=tree, env=env)
         return Sample(time.perf_counter() - start)
+
+    def user_cache(self, wl: Workload) -> None:
+        """The "user" cache: a developer's, filled by ``go build ./...`` of main without
+        -trimpath over the standard library built likewise."""
+        path = self.tmp / "user-cache"
+        _link_copy(self.std_caches["plain"], path)
+        _go(["build", "./..."], cwd=wl.repo, env=dict(self.env, GOCACHE=str(path)))
+        self.std_caches["user"] = path
+
+    def both_cache(self) -> None:
+        """The "both" cache: the standard library built with and without -trimpath, one
+        prepared cache that every way of the dependency bump starts from."""
+        path = self.tmp / "both-cache"
+        _link_copy(self.std_caches["trimpath"], path)
+        _link_merge(self.std_caches["plain"], path)
+        self.std_caches["both"] = path
 
     def floor_run(
         self, trees: Sequence[Path], packages: Sequence[str], *, together: bool, shared: bool
@@ -200,6 +289,15 @@ class Bench:
         return {name: _median_time(step, max(runs, 3)) for name, step in steps.items()}
 
 
+def _report(proc: subprocess.CompletedProcess[str]) -> dict[str, Any] | None:
+    """The JSON report on stdout; None when there is none (a crash also exits 1)."""
+    try:
+        report = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return None
+    return report if isinstance(report, dict) else None
+
+
 class _Steps:
     """Times consecutive steps of one run; the sample is their sum."""
 
@@ -231,6 +329,29 @@ def _link_copy(source: Path, target: Path) -> None:
     if trim.exists():
         trim.unlink()
         shutil.copy2(source / "trim.txt", trim)
+
+
+def _link_merge(source: Path, target: Path) -> None:
+    """Hard-link into ``target`` the cache entries of ``source`` it does not have."""
+    for directory, _, names in os.walk(source):
+        into = target / Path(directory).relative_to(source)
+        into.mkdir(exist_ok=True)
+        for name in names:
+            if not (into / name).exists():
+                os.link(Path(directory) / name, into / name)
+
+
+_HEAP = re.compile(r": (?:moved to heap: |.* escapes to heap$)")
+
+
+def added_heap_lines(base: Path, head: Path) -> int:
+    """Heap lines of the head's ``-m`` output that the base's lacks (as multisets)."""
+
+    def heap(path: Path) -> Counter[str]:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return Counter(line for line in lines if _HEAP.search(line))
+
+    return sum((heap(head) - heap(base)).values())
 
 
 def _median_time(step: Callable[[], object], runs: int) -> float:
@@ -323,6 +444,8 @@ class Results:
     scenarios: dict[str, dict[str, Series]] = field(default_factory=dict)
     doubled: Series = field(default_factory=Series)
     cold: Series = field(default_factory=Series)
+    user: Series = field(default_factory=Series)  # leaf, from the user's own cache
+    bump: dict[str, Series] = field(default_factory=dict)
     fixed: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -331,6 +454,7 @@ def measure(
     bench: Bench,
     small: Workload,
     large: Workload,
+    consumer: Consumer,
     *,
     runs: int,
     cold_runs: int,
@@ -340,28 +464,58 @@ def measure(
     for scenario in SCENARIOS:
         series = results.scenarios.setdefault(scenario, {w: Series() for w in WAYS})
         trees = bench.worktrees(small, scenario)
-        changed = small.changed(scenario)
+        reached = small.reached(scenario)
+        repo = small.repo
         ways: dict[str, Callable[[], Sample]] = {
-            "eg": lambda: bench.escape_guard_run(small, scenario),  # noqa: B023 - called now
-            "naive=": lambda: bench.naive_run(small, scenario, cache="trimpath"),  # noqa: B023
-            "naive*": lambda: bench.naive_run(small, scenario, cache="plain"),  # noqa: B023
-            "floor": lambda: bench.floor_run(trees, changed, together=False, shared=False),  # noqa: B023
-            "floor‖": lambda: bench.floor_run(trees, changed, together=True, shared=False),  # noqa: B023
-            "shared": lambda: bench.floor_run(trees, changed, together=False, shared=True),  # noqa: B023
+            "eg": lambda: bench.escape_guard_run(repo, scenario),  # noqa: B023 - called now
+            "naive=": lambda: bench.naive_run(repo, scenario, cache="trimpath"),  # noqa: B023
+            "naive*": lambda: bench.naive_run(repo, scenario, cache="plain"),  # noqa: B023
+            "floor": lambda: bench.floor_run(trees, reached, together=False, shared=False),  # noqa: B023
+            "floor‖": lambda: bench.floor_run(trees, reached, together=True, shared=False),  # noqa: B023
+            "shared": lambda: bench.floor_run(trees, reached, together=False, shared=True),  # noqa: B023
         }
+        ways = {way: run for way, run in ways.items() if way not in SKIPPED.get(scenario, ())}
         for i in range(runs):
             log(f"{scenario}: run {i + 1}/{runs}")
             # Interleaved, so that a slow moment of the machine hits every way alike.
             for way, run in ways.items():
                 series[way].samples.append(run())
             if scenario == "leaf":
-                results.doubled.samples.append(bench.escape_guard_run(large, scenario))
-                if i < cold_runs:
-                    results.cold.samples.append(bench.escape_guard_run(small, scenario, cold=True))
+                _leaf_extras(bench, small, large, results, cold=i < cold_runs)
+    measure_bump(bench, consumer, results, runs=runs, log=log)
     log("fixed costs")
     results.fixed = bench.fixed_costs(small, large, runs)
     results.failures = bench.failures
     return results
+
+
+def _leaf_extras(
+    bench: Bench, small: Workload, large: Workload, results: Results, *, cold: bool
+) -> None:
+    """The leaf change on the doubled module, from the user's cache and from an empty one."""
+    results.doubled.samples.append(bench.escape_guard_run(large.repo, "leaf"))
+    results.user.samples.append(bench.escape_guard_run(small.repo, "leaf", cache="user"))
+    if cold:
+        results.cold.samples.append(bench.escape_guard_run(small.repo, "leaf", cache="cold"))
+
+
+def measure_bump(
+    bench: Bench, consumer: Consumer, results: Results, *, runs: int, log: Callable[[str], None]
+) -> None:
+    """escape-guard, the naive way and a plain build of the head on the dependency bump."""
+    head = bench.tmp / "consumer-bump"
+    _git(consumer.repo, bench.env)("worktree", "add", "--detach", "--quiet", str(head), "bump")
+    repo, extra = consumer.repo, consumer.settings
+    ways: dict[str, Callable[[], Sample]] = {
+        "eg": lambda: bench.escape_guard_run(repo, "bump", cache="both", extra=extra),
+        "naive": lambda: bench.naive_run(repo, "bump", cache="both", extra=extra),
+        "build": lambda: bench.build_run(head, cache="both", extra=extra),
+    }
+    results.bump = {way: Series() for way in ways}
+    for i in range(runs):
+        log(f"dependency bump: run {i + 1}/{runs}")
+        for way, run in ways.items():
+            results.bump[way].samples.append(run())
 
 
 # --- the tables ------------------------------------------------------------------------------
@@ -371,8 +525,14 @@ def _s(seconds: float) -> str:
     return f"{seconds:.2f}"
 
 
+def _median(series: Series) -> str:
+    return _s(series.median) if series.samples else "–"
+
+
 def _ratio(values: Sequence[float], target: float | None = None, *, strict: bool = False) -> str:
     """Median ratio, its range over the runs, and whether the median meets the target."""
+    if not values:
+        return "–"
     median = statistics.median(values)
     cell = f"{median:.2f} [{min(values):.2f}–{max(values):.2f}]"
     if target is None:
@@ -389,43 +549,61 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(line.rstrip() for line in [header, rule, *lines])
 
 
-def _found(eg: Series, expected: int) -> str:
-    found = sorted({s.new for s in eg.samples}, key=str)
+def _found(series: Series, expected: int, *, indirect: bool = False) -> str:
+    """The count every run found, or the counts and the expected one when they differ."""
+    found = sorted({s.indirect if indirect else s.new for s in series.samples}, key=str)
     return str(expected) if found == [expected] else f"{found}≠{expected}!"
 
 
-def render(results: Results, small: Workload, large: Workload, *, info: Mapping[str, str]) -> str:
+def render(
+    results: Results,
+    small: Workload,
+    large: Workload,
+    consumer: Consumer,
+    *,
+    info: Mapping[str, str],
+) -> str:
     out = [
         f"workload: {len(small.packages)} packages, {small.lines:,} lines (doubled: "
         f"{len(large.packages)} packages, {large.lines:,} lines); {info['go']}; "
         f"{info['cpus']} CPUs; {info['runs']} runs, {info['cold_runs']} cold",
         f"CPU time of other processes during the benchmark: {info['others']} "
         "(other work on the machine skews every figure)",
-        "every run starts from GOCACHE = `go build -trimpath std` only "
-        "(naive*, floor, floor‖: `go build std` only; cold: empty)",
+        "every run starts from GOCACHE = the standard library only: escape-guard and the "
+        "dependency bump's ways: `go build std` and `go build -trimpath std`; naive=, shared: "
+        "`go build -trimpath std`; naive*, floor, floor‖: `go build std`; cold: empty; user's "
+        "cache: `go build std` then `go build ./...` of main",
+        f"the benchmark took {info['took']} (setup included)",
         "",
         "wall time, seconds (median)",
         _table(
-            ["scenario", "changed", "new found", *WAYS],
+            ["scenario", "changed", "compiled", *WAYS],
             [
                 [
                     scenario,
                     str(len(small.scenarios[scenario])),
-                    _found(series["eg"], len(small.scenarios[scenario])),
-                    *(_s(series[w].median) for w in WAYS),
+                    str(len(small.reached(scenario))),
+                    *(_median(series[w]) for w in WAYS),
                 ]
                 for scenario, series in results.scenarios.items()
             ],
         ),
+        "(compiled: the packages a comparison compiles with -m, the floors' packages)",
         "",
         "ratios: median of run-by-run ratios [lowest–highest]",
         _table(
             ["scenario", "eg/naive=", "eg/naive*", "eg/floor", "eg/floor‖", "eg/shared"],
             [_ratios(scenario, series) for scenario, series in results.scenarios.items()],
         ),
-        "targets: eg/naive ≤ 0.25 on leaf; eg/floor ≤ 0.9",
+        "targets: eg/naive ≤ 0.25 on leaf, ≤ 0.5 on deep-leak; eg/floor ≤ 0.9",
+        "",
+        _against_leaf(results),
+        "",
+        _findings(results, small, consumer),
         "",
         _size_and_cold(results, small, large),
+        "",
+        _bump(results, consumer),
         "",
         _profile(results),
         "",
@@ -443,13 +621,76 @@ def _failures(failures: Sequence[str]) -> str:
 
 def _ratios(scenario: str, series: Mapping[str, Series]) -> list[str]:
     eg = series["eg"]
-    naive_target = TARGET_NAIVE if scenario == "leaf" else None
+    naive_target = TARGET_NAIVE.get(scenario)
     return [
         scenario,
         *(_ratio(eg.ratios(series[w]), naive_target) for w in ("naive=", "naive*")),
         _ratio(eg.ratios(series["floor"]), TARGET_FLOOR),
         *(_ratio(eg.ratios(series[w])) for w in ("floor‖", "shared")),
     ]
+
+
+def _against_leaf(results: Results) -> str:
+    leaf = results.scenarios["leaf"]["eg"]
+    rows = [["leaf", _s(leaf.median), "1"]]
+    for scenario in ("deep", "deep-body", "deep-leak"):
+        eg = results.scenarios[scenario]["eg"]
+        target = TARGET_BODY if scenario == "deep-body" else None
+        rows.append([scenario, _s(eg.median), _ratio(eg.ratios(leaf), target)])
+    table = _table(["escape-guard against leaf", "seconds", "ratio"], rows)
+    return f"{table}\ntarget: deep-body ≤ {TARGET_BODY} × leaf"
+
+
+def _findings(results: Results, small: Workload, consumer: Consumer) -> str:
+    rows = []
+    notes: list[str] = []
+    expected = {s: small.expected(s) for s in SCENARIOS} | {"bump": (0, 1)}
+    runs = {s: (w["eg"], w["naive="]) for s, w in results.scenarios.items()}
+    runs["user (leaf)"] = (results.user, results.scenarios["leaf"]["naive="])
+    expected["user (leaf)"] = expected["leaf"]
+    runs["bump"] = (results.bump["eg"], results.bump["naive"])
+    for name, (eg, naive) in runs.items():
+        new, indirect = expected[name]
+        also = sorted({note for sample in eg.samples for note in sample.also})
+        notes += [f"  {name}: {note}" for note in also]
+        rows.append(
+            [
+                name,
+                _found(eg, new),
+                _found(eg, indirect, indirect=True),
+                _found(naive, new + indirect) if naive.samples else "–",
+                str(len(also)) if also else "none",
+            ]
+        )
+    table = _table(
+        ["findings", "eg new", "eg indirect", "naive diff", "also compiled (notes)"], rows
+    )
+    listed = "\n".join(notes) if notes else "  none"
+    return (
+        f"{table}\n(a figure is what every run found; a≠b! when a run found a, b expected; "
+        f"naive diff: heap lines the head's `go build -gcflags=-m ./...` adds)\n"
+        f"escape-guard's notes on packages compiled besides the changed ones:\n{listed}"
+    )
+
+
+def _bump(results: Results, consumer: Consumer) -> str:
+    module, old, new = consumer.bump
+    eg = results.bump["eg"]
+    rows = [
+        ["escape-guard", _s(eg.median), "1"],
+        ["naive (two worktrees, go build -gcflags=-m ./...)", _s(results.bump["naive"].median)],
+        ["go build ./... at the head", _s(results.bump["build"].median)],
+    ]
+    rows[1].append(_ratio(eg.ratios(results.bump["naive"])))
+    rows[2].append(_ratio(eg.ratios(results.bump["build"])))
+    table = _table(["dependency bump", "seconds", "escape-guard / it"], rows)
+    return (
+        f"dependency bump: {module} {old} → {new} in a module of {len(consumer.packages)} "
+        "packages using x/crypto, x/net and x/text\n"
+        "(every run from GOCACHE = the standard library built with and without -trimpath, "
+        "a warm module cache, GOPROXY=off)\n"
+        f"{table}"
+    )
 
 
 def _size_and_cold(results: Results, small: Workload, large: Workload) -> str:
@@ -468,6 +709,12 @@ def _size_and_cold(results: Results, small: Workload, large: Workload) -> str:
             _found(results.cold, 1),
             _s(results.cold.median),
             _ratio(results.cold.ratios(leaf)),
+        ],
+        [
+            f"{len(small.packages)} packages, user's cache (`go build ./...` of main)",
+            _found(results.user, 1),
+            _s(results.user.median),
+            _ratio(results.user.ratios(leaf)),
         ],
     ]
     return _table(["escape-guard, leaf scenario", "new found", "seconds", "ratio"], rows)
@@ -517,7 +764,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--packages", type=int, default=DEFAULT_PACKAGES, metavar="N")
     parser.add_argument("--runs", type=int, help="runs per measurement (default 5; --quick: 2)")
     parser.add_argument("--cold-runs", type=int, help="cold runs (default 3; --quick: 1)")
-    parser.add_argument("--quick", action="store_true", help="fewer runs (about 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="fewer runs (about 4 minutes)")
     parser.add_argument(
         "--std-cache",
         type=Path,
@@ -542,6 +789,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: {message}", file=sys.stderr, flush=True)
 
     busy_start = _busy_seconds()
+    began = time.perf_counter()
     # As installed: pip byte-compiles a package; an editable install may not have been.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     log("preparing the standard-library caches")
@@ -551,17 +799,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         small, large = (
             _workload(bench, count, log) for count in (args.packages, 2 * args.packages)
         )
-        results = measure(bench, small, large, runs=runs, cold_runs=cold_runs, log=log)
+        log("preparing the user's cache and the dependency bump's consumer module")
+        bench.user_cache(small)
+        bench.both_cache()
+        consumer = make_consumer(bench.tmp / "bump", env)
+        try:
+            results = measure(
+                bench, small, large, consumer, runs=runs, cold_runs=cold_runs, log=log
+            )
+        finally:
+            remove(consumer)
         info = {
             "go": version,
             "cpus": str(os.cpu_count()),
             "runs": str(runs),
             "cold_runs": str(cold_runs),
             "others": _others(busy_start),
+            "took": f"{(time.perf_counter() - began) / 60:.1f} min",
         }
-        print(render(results, small, large, info=info))
+        print(render(results, small, large, consumer, info=info))
         if args.save:
-            args.save.write_text(json.dumps(_raw(results, small, large), indent=1), "utf-8")
+            raw = _raw(results, small, large, consumer)
+            args.save.write_text(json.dumps(raw, indent=1), "utf-8")
     return 0
 
 
@@ -597,12 +856,17 @@ def _workload(bench: Bench, count: int, log: Callable[[str], None]) -> Workload:
     return make_workload(bench.tmp / f"std{count}", packages=count, env=bench.env, gocache=gocache)
 
 
-def _raw(results: Results, small: Workload, large: Workload) -> dict[str, object]:
+def _raw(
+    results: Results, small: Workload, large: Workload, consumer: Consumer
+) -> dict[str, object]:
     def samples(series: Series) -> list[dict[str, object]]:
         return [vars(sample) for sample in series.samples]
 
     return {
         "workloads": [small.to_json(), large.to_json()],
+        "consumer": consumer.to_json(),
+        "user": samples(results.user),
+        "bump": {way: samples(s) for way, s in results.bump.items()},
         "scenarios": {
             name: {way: samples(s) for way, s in ways.items()}
             for name, ways in results.scenarios.items()

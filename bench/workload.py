@@ -10,15 +10,31 @@ imports of the packages not copied stay standard-library imports. Test files and
 left out. Packages are taken in one fixed dependency-first order, so every selection is closed
 under its own imports and the selection for N is a prefix of the selection for 2N.
 
-The repository has ``main`` and three scenario branches, one commit each on top of ``main``:
+The ``main`` commit adds two small files to the copies (so every scenario's base compiles a
+little more than the copied code alone): ``bench_deep.go`` in the deep package, declaring
+``BenchBody`` (never inlined, ``//go:noinline``), ``BenchKeep(p *int) int { return *p }`` and
+their package-level sinks, and ``bench_keep.go`` in each package that imports the deep package
+directly, whose ``BenchUse`` passes BenchKeep the address of a local (``v := 1; return
+benchdeep.BenchKeep(&v)``, the deep package imported under the alias ``benchdeep``).
+
+The repository has ``main`` and five scenario branches, one commit each on top of ``main``:
 
 - ``leaf``: one package nothing else imports gains one heap escape;
-- ``deep``: the package most others import (``io``) gains one, in an exported function, so
-  its export data changes and every importer compiles again in a full build;
-- ``ten``: ten packages gain one each.
+- ``deep``: the package most others import (``io``) gains one, in a new exported function
+  with a new one-line package-level variable, so its export data changes and every importer
+  compiles again in a full build, but no importer can use what is new: its escape facts are
+  unchanged, and escape-guard compiles no importer;
+- ``ten``: ten packages gain one each;
+- ``deep-body``: the deep package's existing ``BenchBody`` changes its body and gains one
+  escape (``v := n * 2; benchBodySink = &v``); it is never inlined, so its importers see
+  nothing new and none should be compiled;
+- ``deep-leak``: the deep package's ``BenchKeep`` keeps ``p`` in a package-level variable
+  (``leaking param: p``, and its inlined body changes): no new escape on a changed line, but
+  every direct importer's ``v`` in ``BenchUse`` moves to the heap, one indirect escape each,
+  which only compiling the importers finds.
 
-A scenario's escape is a new function storing the address of a local in a package-level
-variable: ``moved to heap: v`` on an added line.
+The escape of ``leaf``, ``deep`` and ``ten`` is a new function storing the address of a local
+in a package-level variable: ``moved to heap: v`` on an added line.
 """
 
 from __future__ import annotations
@@ -102,6 +118,8 @@ class Workload:
     packages: tuple[str, ...]  # standard-library paths copied, in selection order
     lines: int  # lines of Go source copied
     scenarios: dict[str, tuple[str, ...]]  # branch -> changed std paths
+    keep_users: tuple[str, ...] = ()  # std paths of the deep package's direct importers
+    deep_importers: tuple[str, ...] = ()  # std paths importing it, directly or not
 
     def module_path(self, std_path: str) -> str:
         return f"{MODULE}/{PREFIX}/{std_path}"
@@ -109,6 +127,18 @@ class Workload:
     def changed(self, scenario: str) -> tuple[str, ...]:
         """Import paths (in the module) of the packages a scenario changes."""
         return tuple(self.module_path(p) for p in self.scenarios[scenario])
+
+    def reached(self, scenario: str) -> tuple[str, ...]:
+        """Import paths of the packages a comparison must compile with -m: the changed ones,
+        and for deep-leak every package importing the deep package."""
+        extra = self.deep_importers if scenario == "deep-leak" else ()
+        return self.changed(scenario) + tuple(self.module_path(p) for p in extra)
+
+    def expected(self, scenario: str) -> tuple[int, int]:
+        """The new and the indirect escapes a scenario makes."""
+        if scenario == "deep-leak":
+            return 0, len(self.keep_users)
+        return len(self.scenarios[scenario]), 0
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -118,6 +148,8 @@ class Workload:
             "lines": self.lines,
             "copied": list(self.packages),
             "scenarios": {k: list(self.changed(k)) for k in self.scenarios},
+            "keep_users": [self.module_path(p) for p in self.keep_users],
+            "expected": {k: list(self.expected(k)) for k in self.scenarios},
         }
 
 
@@ -304,11 +336,108 @@ def transitive_importers(
 
 
 def add_escape(root: Path, std_path: str, salt: int) -> None:
-    """Append the escape to the package's first file (in name order)."""
+    """Append the escape to the package's first copied file (in name order)."""
     directory = root / PREFIX / std_path
-    first = sorted(directory.glob("*.go"))[0]
+    first = sorted(f for f in directory.glob("*.go") if f.name not in HELPER_FILES)[0]
     text = first.read_text(encoding="utf-8")
     first.write_text(text.rstrip("\n") + "\n" + escape_source(salt), encoding="utf-8")
+
+
+# --- the deep package's helpers, on main -----------------------------------------------------
+
+DEEP_FILE = "bench_deep.go"
+KEEP_FILE = "bench_keep.go"
+HELPER_FILES = frozenset((DEEP_FILE, KEEP_FILE))
+KEEP_ALIAS = "benchdeep"
+
+BODY_MAIN = "func BenchBody(n int) int {\n\treturn n * 2\n}\n"
+BODY_ESCAPE = "func BenchBody(n int) int {\n\tv := n * 2\n\tbenchBodySink = &v\n\treturn v\n}\n"
+KEEP_MAIN = "func BenchKeep(p *int) int {\n\treturn *p\n}\n"
+KEEP_LEAK = "func BenchKeep(p *int) int {\n\tbenchKeepSink = p\n\treturn *p\n}\n"
+
+_DEEP = """package {name}
+
+// Helpers of the benchmark's deep-body and deep-leak scenarios.
+
+var benchBodySink *int
+
+var benchKeepSink *int
+
+// BenchBody is never inlined, so a change to its body is nothing its importers can see.
+//
+//go:noinline
+{body}
+// BenchKeep reads through p; the deep-leak scenario makes it keep p.
+{keep}"""
+
+_KEEP = """package {name}
+
+import {alias} "{path}"
+
+// BenchUse hands BenchKeep the address of a local, which stays on the stack while
+// BenchKeep does not keep it.
+func BenchUse() int {{
+\tv := 1
+\treturn {alias}.BenchKeep(&v)
+}}
+"""
+
+_PACKAGE = re.compile(r"^package\s+(\w+)", re.MULTILINE)
+
+
+def deep_source(name: str) -> str:
+    """The deep package's helper file as ``main`` has it."""
+    return _DEEP.format(name=name, body=BODY_MAIN, keep=KEEP_MAIN)
+
+
+def keep_source(name: str, deep_import: str) -> str:
+    """A direct importer's file calling BenchKeep with a local's address."""
+    return _KEEP.format(name=name, alias=KEEP_ALIAS, path=deep_import)
+
+
+def package_name(directory: Path) -> str:
+    """The package clause of the first Go file of ``directory``."""
+    for file in sorted(directory.glob("*.go")):
+        match = _PACKAGE.search(file.read_text(encoding="utf-8"))
+        if match:
+            return match.group(1)
+    raise ValueError(f"no Go file with a package clause in {directory}")
+
+
+def direct_importers(
+    order: Sequence[str], pkgs: Mapping[str, StdPackage], target: str
+) -> tuple[str, ...]:
+    """The selected packages that import ``target`` themselves, in selection order."""
+    return tuple(p for p in order if target in pkgs[p].imports)
+
+
+def add_helpers(root: Path, deep: str, importers: Iterable[str]) -> None:
+    """Write the deep package's helpers and each direct importer's call of BenchKeep."""
+    deep_dir = root / PREFIX / deep
+    (deep_dir / DEEP_FILE).write_text(deep_source(package_name(deep_dir)), encoding="utf-8")
+    deep_import = f"{MODULE}/{PREFIX}/{deep}"
+    for path in importers:
+        directory = root / PREFIX / path
+        source = keep_source(package_name(directory), deep_import)
+        (directory / KEEP_FILE).write_text(source, encoding="utf-8")
+
+
+def _edit_helper(root: Path, deep: str, old: str, new: str) -> None:
+    file = root / PREFIX / deep / DEEP_FILE
+    text = file.read_text(encoding="utf-8")
+    if old not in text:
+        raise ValueError(f"{file} has no {old.splitlines()[0]!r}")
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def change_body(root: Path, deep: str) -> None:
+    """deep-body: BenchBody keeps the address of a local, one new escape."""
+    _edit_helper(root, deep, BODY_MAIN, BODY_ESCAPE)
+
+
+def make_keep_leak(root: Path, deep: str) -> None:
+    """deep-leak: BenchKeep keeps p, so every BenchUse's v moves to the heap."""
+    _edit_helper(root, deep, KEEP_MAIN, KEEP_LEAK)
 
 
 # --- the repository --------------------------------------------------------------------------
@@ -339,13 +468,22 @@ def make_workload(
     )
     importers = transitive_importers(chosen, candidates)
     deep = _pick_deep(chosen, importers)
+    keep_users = direct_importers(chosen, candidates, deep)
+    add_helpers(repo, deep, keep_users)
+    with tempfile.TemporaryDirectory(prefix="bench-gocache-") as scratch_cache:
+        failed = _build_failures(repo, dict(env, GOCACHE=gocache or scratch_cache))
+    if failed:
+        raise RuntimeError(f"the benchmark's helper files do not compile in {sorted(failed)}")
     scenarios = {
         "leaf": (_pick_leaf(chosen, importers),),
         "deep": (deep,),
         "ten": _pick_ten(chosen, deep),
+        "deep-body": (deep,),
+        "deep-leak": (deep,),
     }
     _commit_scenarios(repo, scenarios, env)
-    return Workload(repo, tuple(chosen), lines, scenarios)
+    deep_importers = tuple(p for p in chosen if p in importers[deep])
+    return Workload(repo, tuple(chosen), lines, scenarios, keep_users, deep_importers)
 
 
 def _copy_until_it_builds(
@@ -410,9 +548,16 @@ def _commit_scenarios(
     git("commit", "--quiet", "-m", "standard-library packages as a module")
     for branch, changed in scenarios.items():
         git("checkout", "--quiet", "-b", branch, "main")
-        for salt, std_path in enumerate(changed, start=1):
-            add_escape(repo, std_path, salt)
-        message = f"{branch}: one new escape in {len(changed)} package(s)"
+        if branch == "deep-body":
+            change_body(repo, changed[0])
+            message = f"{branch}: BenchBody gains an escape"
+        elif branch == "deep-leak":
+            make_keep_leak(repo, changed[0])
+            message = f"{branch}: BenchKeep keeps its parameter"
+        else:
+            for salt, std_path in enumerate(changed, start=1):
+                add_escape(repo, std_path, salt)
+            message = f"{branch}: one new escape in {len(changed)} package(s)"
         git("commit", "--quiet", "-a", "-m", message)
     git("checkout", "--quiet", "main")
 

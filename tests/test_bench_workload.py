@@ -1,7 +1,9 @@
-"""The benchmark workload (bench/workload.py): real standard-library code as a module.
+"""The benchmark workloads: real standard-library code as a module (bench/workload.py), and
+a consumer of golang.org/x code with a dependency bump (bench/consumer.py).
 
-One 10-package workload is built for the whole module; every check reads it or builds a
-scenario branch with the suite's build cache.
+One 10-package workload is built for the whole module; every check that needs Go reads it or
+builds a scenario branch with the suite's build cache. The helper sources, the scenario edits
+and the naive way's count are checked without Go.
 """
 
 from __future__ import annotations
@@ -19,11 +21,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = 10
 
-pytestmark = pytest.mark.go
 
-
-def _load_workload() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_workload", ROOT / "bench" / "workload.py")
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while being defined
@@ -31,7 +31,10 @@ def _load_workload() -> ModuleType:
     return module
 
 
-workload = _load_workload()
+workload = _load("workload")
+consumer = _load("consumer")
+bench_run = _load("run")
+DEEP_IMPORT = f"{workload.MODULE}/{workload.PREFIX}/io"
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +59,7 @@ def _go_list(made: Any, env: dict[str, str]) -> list[dict[str, Any]]:
     return list(workload._json_stream(result.stdout))
 
 
+@pytest.mark.go
 def test_the_module_holds_at_least_ten_packages_of_real_code(
     made: Any, go_env: dict[str, str]
 ) -> None:
@@ -67,6 +71,7 @@ def test_the_module_holds_at_least_ten_packages_of_real_code(
     assert not [p for p in made.repo.rglob("testdata") if p.is_dir()]
 
 
+@pytest.mark.go
 def test_no_copy_imports_internal_vendor_or_the_original_of_a_copy(
     made: Any, go_env: dict[str, str]
 ) -> None:
@@ -78,6 +83,7 @@ def test_no_copy_imports_internal_vendor_or_the_original_of_a_copy(
         assert not package.get("SFiles") and not package.get("CgoFiles")
 
 
+@pytest.mark.go
 def test_the_selection_is_a_deterministic_prefix(made: Any, go_env: dict[str, str]) -> None:
     env = workload.go_env(go_env)
     order = workload.selection_order(workload.std_packages(env))
@@ -90,7 +96,8 @@ def test_the_selection_is_a_deterministic_prefix(made: Any, go_env: dict[str, st
             assert position.get(dep, -1) < position[path], (path, dep)
 
 
-@pytest.mark.parametrize("scenario", ["main", "leaf", "deep", "ten"])
+@pytest.mark.go
+@pytest.mark.parametrize("scenario", ["main", "leaf", "deep", "ten", "deep-body", "deep-leak"])
 def test_every_branch_builds(made: Any, go_env: dict[str, str], scenario: str) -> None:
     tree = made.repo.parent / f"tree-{scenario}"
     _git(made, go_env, "worktree", "add", "--detach", "--quiet", str(tree), scenario)
@@ -98,6 +105,7 @@ def test_every_branch_builds(made: Any, go_env: dict[str, str], scenario: str) -
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.go
 @pytest.mark.parametrize(("scenario", "count"), [("leaf", 1), ("deep", 1), ("ten", 10)])
 def test_each_scenario_adds_one_escape_to_each_package_it_claims(
     made: Any, go_env: dict[str, str], scenario: str, count: int
@@ -119,6 +127,7 @@ def test_each_scenario_adds_one_escape_to_each_package_it_claims(
         assert f"{workload.MODULE}/{name}:{number}:2: moved to heap: v" in result.stderr
 
 
+@pytest.mark.go
 def test_the_leaf_is_imported_by_no_package_and_the_deep_package_by_most(made: Any) -> None:
     candidates = workload.std_packages(workload.go_env())
     importers = workload.transitive_importers(list(made.packages), candidates)
@@ -131,3 +140,155 @@ def test_the_leaf_is_imported_by_no_package_and_the_deep_package_by_most(made: A
 def test_fewer_than_ten_packages_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 10"):
         workload.make_workload(tmp_path / "small", packages=9)
+
+
+@pytest.mark.go
+def test_deep_body_changes_a_never_inlined_body_on_main_and_gains_one_escape(
+    made: Any, go_env: dict[str, str]
+) -> None:
+    (deep,) = made.scenarios["deep-body"]
+    helper = f"{workload.PREFIX}/{deep}/{workload.DEEP_FILE}"
+    assert _git(made, go_env, "diff", "--name-only", "main...deep-body").split() == [helper]
+    assert made.expected("deep-body") == (1, 0)
+    outputs = {}
+    for revision in ("main", "deep-body"):
+        tree = made.repo.parent / f"body-{revision}"
+        _git(made, go_env, "worktree", "add", "--detach", "--quiet", str(tree), revision)
+        cmd = ["go", "build", "-trimpath", "-gcflags=-m", made.module_path(deep)]
+        result = _run(cmd, tree, go_env)
+        assert result.returncode == 0, result.stderr
+        outputs[revision] = result.stderr
+    for output in outputs.values():  # importers can neither inline nor see the body
+        assert "can inline BenchBody" not in output
+    heap = {
+        revision: [line for line in output.splitlines() if helper in line and "heap" in line]
+        for revision, output in outputs.items()
+    }
+    signature = workload.BODY_ESCAPE.splitlines()[0]
+    number = workload.deep_source("io").splitlines().index(signature) + 2  # v := n * 2
+    moved = f"{workload.MODULE}/{helper}:{number}:2: moved to heap: v"
+    assert heap == {"main": [], "deep-body": [moved]}
+
+
+@pytest.mark.go
+def test_deep_leak_moves_every_direct_importers_local_to_the_heap(
+    made: Any, go_env: dict[str, str]
+) -> None:
+    (deep,) = made.scenarios["deep-leak"]
+    helper = f"{workload.PREFIX}/{deep}/{workload.DEEP_FILE}"
+    assert _git(made, go_env, "diff", "--name-only", "main...deep-leak").split() == [helper]
+    assert made.keep_users and set(made.keep_users) <= set(made.deep_importers)
+    assert made.expected("deep-leak") == (0, len(made.keep_users))
+    assert set(made.reached("deep-leak")) == {
+        made.module_path(p) for p in (deep, *made.deep_importers)
+    }
+    users = [made.module_path(p) for p in made.keep_users]
+    moved = {}
+    for revision in ("main", "deep-leak"):
+        tree = made.repo.parent / f"leak-{revision}"
+        _git(made, go_env, "worktree", "add", "--detach", "--quiet", str(tree), revision)
+        result = _run(["go", "build", "-trimpath", "-gcflags=-m", *users], tree, go_env)
+        assert result.returncode == 0, result.stderr
+        moved[revision] = {
+            line.split(":")[0].rsplit("/", 1)[0]
+            for line in result.stderr.splitlines()
+            if line.endswith("moved to heap: v") and f"/{workload.KEEP_FILE}:" in line
+        }
+    assert moved["main"] == set()
+    assert moved["deep-leak"] == set(users)
+
+
+def test_the_helpers_import_the_deep_package_under_an_alias(tmp_path: Path) -> None:
+    deep, user = tmp_path / workload.PREFIX / "io", tmp_path / workload.PREFIX / "image/png"
+    for directory, name in ((deep, "io"), (user, "png")):
+        directory.mkdir(parents=True)
+        header = "// Copyright\n\n//go:build !js\n\n"
+        (directory / "a.go").write_text(f'{header}package {name}\n\nimport "io"\n')
+    workload.add_helpers(tmp_path, "io", ["image/png"])
+    assert (deep / workload.DEEP_FILE).read_text() == workload.deep_source("io")
+    keep = (user / workload.KEEP_FILE).read_text()
+    assert keep.startswith("package png\n")
+    assert f'import benchdeep "{DEEP_IMPORT}"' in keep
+    assert "\tv := 1\n\treturn benchdeep.BenchKeep(&v)\n" in keep
+
+    workload.add_escape(tmp_path, "image/png", 1)  # never into a helper file
+    assert "BenchEscape" in (user / "a.go").read_text()
+    assert "BenchEscape" not in keep
+
+
+def test_the_deep_edits_change_one_function_each(tmp_path: Path) -> None:
+    directory = tmp_path / workload.PREFIX / "io"
+    directory.mkdir(parents=True)
+    file = directory / workload.DEEP_FILE
+    main = workload.deep_source("io")
+    assert "//go:noinline\nfunc BenchBody(" in main
+    for edit, old, new in (
+        (workload.change_body, workload.BODY_MAIN, workload.BODY_ESCAPE),
+        (workload.make_keep_leak, workload.KEEP_MAIN, workload.KEEP_LEAK),
+    ):
+        file.write_text(main)
+        edit(tmp_path, "io")
+        assert file.read_text() == main.replace(old, new)
+    with pytest.raises(ValueError, match="BenchKeep"):
+        workload.make_keep_leak(tmp_path, "io")  # already leaking
+
+
+def test_direct_importers_are_the_selected_packages_importing_the_target() -> None:
+    def std(path: str, *imports: str) -> Any:
+        return workload.StdPackage(path, "", (), imports)
+
+    pkgs = {p.path: p for p in (std("io"), std("bufio", "io"), std("png", "bufio", "io"))}
+    pkgs["csv"] = std("csv", "bufio")
+    assert workload.direct_importers(["io", "bufio", "csv", "png"], pkgs, "io") == (
+        "bufio",
+        "png",
+    )
+
+
+def test_the_naive_way_counts_the_heap_lines_the_head_adds(tmp_path: Path) -> None:
+    base, head = tmp_path / "base.txt", tmp_path / "head.txt"
+    common = "# m/a\na.go:3:6: can inline F\na.go:4:2: moved to heap: x\n"
+    base.write_text(common + "b.go:5:9: &T{} escapes to heap\n")
+    head.write_text(
+        common
+        + "b.go:5:9: &T{} escapes to heap\nb.go:5:9: &T{} escapes to heap\n"
+        + "c.go:7:2: moved to heap: v\nc.go:8:3: leaking param: p\nc.go:9:3: s does not escape\n"
+    )
+    assert bench_run.added_heap_lines(base, head) == 2
+    assert bench_run.added_heap_lines(head, base) == 0
+
+
+def test_the_consumer_requires_the_x_modules_at_the_given_versions() -> None:
+    versions = {m: f"v0.{i}.0" for i, m in enumerate(consumer.REQUIRED)}
+    text = consumer.go_mod(versions)
+    assert text.startswith(f"module {consumer.MODULE}\n\ngo {consumer.GO_LINE}\n")
+    for module, version in versions.items():
+        assert f"\t{module} {version}\n" in text
+    imported = {m for source in consumer.SOURCES.values() for m in consumer.REQUIRED if m in source}
+    assert imported == set(consumer.REQUIRED)
+    assert consumer.ESCAPE_LINE in consumer.SOURCES[consumer.ESCAPE_FILE]
+
+
+@pytest.mark.go
+def test_the_bump_moves_the_nonce_to_the_heap_from_a_warm_module_cache(
+    tmp_path: Path, go_env: dict[str, str]
+) -> None:
+    made_consumer = consumer.make_consumer(tmp_path, go_env)
+    try:
+        env = dict(go_env, **made_consumer.settings)  # GOPROXY=off: all of it is cached
+        assert env["GOPROXY"] == "off"
+        repo = made_consumer.repo
+        changed = _run(["git", "diff", "--name-only", "main...bump"], repo, env).stdout.split()
+        assert changed == ["go.mod", "go.sum"]
+        lines = consumer.SOURCES[consumer.ESCAPE_FILE].splitlines()
+        number = lines.index(consumer.ESCAPE_LINE) + 1
+        moved = f"{consumer.ESCAPE_FILE}:{number}:6: moved to heap: nonce"
+        found = {}
+        for revision in ("main", "bump"):
+            _run(["git", "checkout", "--quiet", revision], repo, env)
+            result = _run(["go", "build", "-trimpath", "-gcflags=-m", "./..."], repo, env)
+            assert result.returncode == 0, result.stderr
+            found[revision] = moved in result.stderr
+        assert found == {"main": False, "bump": True}
+    finally:
+        consumer.remove(made_consumer)
