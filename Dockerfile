@@ -45,10 +45,11 @@ ENV GOTOOLCHAIN=local \
     PYTHONUNBUFFERED=1
 
 # Compile the standard library once, at image build time, with the flags escape-guard builds
-# with: -trimpath is part of every package's cache key, so a cache built without it would not
-# be reused. The workspace is mounted with another owner than the container's root user;
-# without safe.directory git refuses to work in it ("dubious ownership").
-RUN go build -trimpath std \
+# with: plain for a revision built in place, -trimpath for one checked out (-trimpath is part
+# of every package's cache key). The workspace is mounted with another owner than the
+# container's root user; without safe.directory git refuses to work in it ("dubious ownership").
+RUN go build std \
+ && go build -trimpath std \
  && git config --system --add safe.directory '*'
 
 COPY --from=install /opt/escape-guard /opt/escape-guard

@@ -138,3 +138,28 @@ def test_a_stopped_comparison_starts_no_more_builds(tmp_path: Path) -> None:
         assert proc.wait(timeout=10) != 0
     with pytest.raises(BuildCancelled), builds.start(sleeper, cwd=str(tmp_path), env=os.environ):
         pass
+
+
+USER = (
+    'package user\n\nimport (\n\t"fmt"\n\t"strings"\n)\n\n// Say formats.\n'
+    "func Say(s string) string {\n\treturn fmt.Sprint(strings.ToUpper(s))\n}\n"
+)
+
+
+@pytest.mark.go
+def test_in_place_builds_hit_what_a_plain_go_build_left_in_the_cache(repo: Repo) -> None:
+    """A developer's cache holds the standard library built the ordinary way: a revision seen
+    in place is built without -trimpath, so it compiles none of it again."""
+    repo.commit({"go.mod": GO_MOD, "user/user.go": USER})
+    run(["go", "build", "./..."], cwd=repo.path, env=repo.env)  # what the user's cache holds
+    in_place = Tree(str(repo.path), how="in place")
+    cmd = go_command(BuildSpec(), ["./user"], announce=True, trimpath=False)
+    assert "-trimpath" not in cmd
+    compiled = run(cmd, cwd=repo.path, env=repo.env).stderr.split("\n")
+    assert "example.com/m/user" in compiled  # with -m: compiled, its diagnostics printed
+    assert not {"fmt", "strings", "runtime"} & set(compiled)  # from the user's cache
+    spec = BuildSpec(env=repo.env)
+    records = build_revision(in_place, spec, label="head", packages=["user"]).records
+    assert {r.path for _, r in records} == {"user/user.go"}  # printed relative to the module
+    worktree = go_command(BuildSpec(), ["./user"])
+    assert "-trimpath" in worktree  # a checked-out revision: paths independent of its place

@@ -36,7 +36,7 @@ class PathResolver:
     root: str  # absolute directory of the checked-out revision
     modules: Mapping[str, str] = field(default_factory=dict)  # module path -> go.mod dir
     build_dir: str = ""  # repository-relative directory the go command ran in
-    trimpath: bool = True  # built with -trimpath (as the build stage does)
+    trimpath: bool = True  # built with -trimpath (as a revision checked out is)
 
     def resolve(self, raw_path: str) -> tuple[str, bool]:
         """(repository-relative POSIX path, True), or (the path as printed, False)."""

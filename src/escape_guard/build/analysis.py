@@ -22,6 +22,7 @@ from escape_guard.build.compile import (
     kept_explanations,
     run_build,
     step_resolver,
+    trimmed,
 )
 from escape_guard.build.facts import Declarations, declarations
 from escape_guard.build.modules import Module, Step, import_path, module_of_dir
@@ -226,6 +227,7 @@ def _run_together(
                 modules=[m.path for m in modules],
                 overlay=arranged.overlay,
                 explained=arranged.explained if job.head_spec.explain else (),
+                trimpath=trimmed(base),
             )
             explain = kept_explanations(job.head_spec, head, step, modules, copies.original)
             label = "base and head revisions"

@@ -1,10 +1,13 @@
 """Compiling a revision with escape-analysis diagnostics.
 
-Every revision is built with ``-trimpath``: positions print the same wherever the
-revision's files are, as module-path-based names such as
-``example.com/m/sub/sub.go:5:29``, and a package's cache key no longer depends on
-its directory, so an unchanged package compiled for one revision is a cache hit
-for the other (the cache replays its diagnostics).
+A revision seen in place (the working tree and an overlay) is built as ``go build`` builds
+it there, without ``-trimpath``: both revisions are in the same directory, so they share
+cache entries, and so do they with what the user's own ``go build`` left in the cache (the
+standard library and dependencies compiled the ordinary way). A revision checked out into a
+worktree is built with ``-trimpath``: positions print as module-path-based names such as
+``example.com/m/sub/sub.go:5:29`` wherever its files are, and its cache keys do not depend on
+the worktree's directory (the cache replays diagnostics with the paths they were first
+printed with).
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ def go_command(
     overlay: str | None = None,
     announce: bool = False,
     explained: Sequence[str] = (),
+    trimpath: bool = True,
 ) -> list[str]:
     """``go build`` of ``patterns`` with escape-analysis diagnostics.
 
@@ -109,9 +113,10 @@ def go_command(
     ``overlay``: the revision's -overlay file. ``announce``: -v, which prints the import
     path of every package as its compilation starts (cached packages are not compiled).
     ``explained``: import paths of packages among ``patterns`` built with -m=2 whatever
-    ``spec.explain`` says.
+    ``spec.explain`` says. ``trimpath``: see ``trimmed``.
     """
-    cmd = ["go", "build", "-trimpath", "-buildvcs=false", "-o", os.devnull]
+    cmd = ["go", "build", *(["-trimpath"] if trimpath else []), "-buildvcs=false"]
+    cmd += ["-o", os.devnull]
     if overlay:
         cmd.append("-overlay=" + overlay)
     if announce:
@@ -241,6 +246,7 @@ def _build_step(
         modules=[m.path for m in modules],
         overlay=tree.overlay,
         announce=compiling is not None,
+        trimpath=trimmed(tree),
     )
     watch = _Announcements(_import_paths(step), compiling) if compiling else None
     explain = kept_explanations(spec, tree, step, modules)
@@ -280,10 +286,18 @@ def run_build(
     raise BuildError(f"the {label} does not build{where} (go build exited {code}):\n{shown}")
 
 
+def trimmed(tree: Tree) -> bool:
+    """Whether the revision ``tree`` shows is built with ``-trimpath``: when it is not in place."""
+    return tree.how != "in place"
+
+
 def step_resolver(tree: Tree, modules: Sequence[Module], step: Step) -> PathResolver:
     """Maps the paths one step's go command prints to repository paths."""
     return PathResolver(
-        root=tree.root, modules={m.path: m.dir for m in modules}, build_dir=step.module.dir
+        root=tree.root,
+        modules={m.path: m.dir for m in modules},
+        build_dir=step.module.dir,
+        trimpath=trimmed(tree),
     )
 
 

@@ -70,8 +70,8 @@ class HeadCopies(NamedTuple):
         The "# package" header above it says, even for a position in a package that is not
         copied (a generic function of it instantiated in a copy); its path when there is none.
         """
-        printed_for = record.package or record.path
-        return any(
+        printed_for = record.package or record.path.removeprefix("./")
+        return printed_for.startswith(f"{SHADOW}/") or any(
             printed_for == copy or printed_for.startswith(copy + "/") for copy in self.prefixes
         )
 
@@ -86,7 +86,9 @@ class HeadCopies(NamedTuple):
         if not self.prefixes or SHADOW not in text:
             return text
         pattern = _copies_pattern(tuple(sorted(self.prefixes, key=len, reverse=True)))
-        return pattern.sub(lambda m: self.prefixes[m.group()], text)
+        text = pattern.sub(lambda m: self.prefixes[m.group()], text)
+        # Built in place (no -trimpath), a copy's files print relative to its module.
+        return _RELATIVE_COPY.sub("", text)
 
     def head_record(self, record: EscapeRecord) -> EscapeRecord:
         """``record`` with no trace of the copies: every text the compiler printed is mapped."""
@@ -98,6 +100,9 @@ class HeadCopies(NamedTuple):
             package=self.original(record.package),
             explanation=tuple(self.original(line) for line in record.explanation),
         )
+
+
+_RELATIVE_COPY = re.compile(rf"(?<![\w.~/-])(?:\./)?{SHADOW}/")
 
 
 @functools.cache
