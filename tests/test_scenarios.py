@@ -661,14 +661,7 @@ func (e *Encoder) Encode(xs []int) {
 @pytest.mark.parametrize(
     "inlined",
     [
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the build's heap-only parser drops 'inlining call to' records, the "
-                "evidence compare needs to see the call line's appends as copies",
-            ),
-        ),
+        True,
         False,
     ],
 )

@@ -176,7 +176,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
             notes=notes,
         )
     with timer.phase("compare"):
-        findings = compare(base.records, head.records, linemap, key=identity)
+        findings = compare(base.records, [*head.records, *head.facts], linemap, key=identity)
         findings = [attribute(f, linemap, head.sources, base.sources) for f in findings]
         findings = [verdict(f, config, head.sources, base.sources) for f in findings]
         notes.extend(directive_notes(findings, head.sources))

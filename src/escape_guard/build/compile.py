@@ -59,7 +59,9 @@ _BLOCK = 1 << 20  # bytes read from the compiler's output at a time
 # (`go build -gcflags=-m=2 std` prints 130 MB).
 _KEEP_IN_MEMORY = 8 << 20
 _GOGC = "400"
-_FACTS = (b": leaking param", b": leaking closure", b": can inline ")
+# Besides the heap facts: what importers compile against, and where calls were inlined (the
+# comparison tells code moved into an inlined function from new code with it).
+_FACTS = (b": leaking param", b": leaking closure", b": can inline ", b": inlining call to ")
 FACT_KINDS = frozenset({Kind.LEAKING_PARAM, Kind.INLINING})
 _NO_DWARF = "-dwarf=false"
 
@@ -369,7 +371,7 @@ def _blocks(stream: IO[bytes], copy: IO[bytes], watch: _Announcements | None) ->
 
 
 def _fact_records(output: IO[bytes]) -> list[EscapeRecord]:
-    """The ``leaking param`` and ``can inline`` records of the go command's whole output."""
+    """The ``leaking param``, ``can inline`` and ``inlining call to`` records of the output."""
     output.seek(0)
     kept = (line for line in output if line.startswith(b"#") or any(m in line for m in _FACTS))
     return [r for r in parse_lines(kept, explanations=False) if r.kind in FACT_KINDS]

@@ -40,6 +40,8 @@ def package_facts(records: Iterable[EscapeRecord]) -> dict[str, frozenset[Fact]]
     for record in records:
         package = record.package.partition(" [")[0]
         if record.kind is Kind.INLINING:
+            if not record.message.startswith("can inline "):
+                continue  # "inlining call to": where, not what is exported
             fact = Fact(record.expression, "can inline")
         else:
             fact = Fact(record.function, record.message)

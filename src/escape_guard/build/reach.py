@@ -56,8 +56,8 @@ def build_reached(
     reaches (``packages``: the directories holding changed Go files; None: every package)."""
     if packages is None:
         return build_both(
-            ahead, spec, linemap, **revisions._asdict(), packages=None, explain=explain,
-            notes=notes,
+            ahead, replace(spec, facts=True), linemap, **revisions._asdict(), packages=None,
+            explain=explain, notes=notes,
         )  # fmt: skip
     waves = _Waves(ahead, spec, linemap, revisions, explain=explain, notes=notes)
     return waves.run(packages)
