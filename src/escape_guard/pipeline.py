@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from escape_guard.build.analysis import Ahead, build_both
 from escape_guard.build.compile import BuildSpec
+from escape_guard.build.toolchain import select_toolchain
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -130,8 +131,12 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
     if packages == frozenset():
         notes.append("no Go package to build" + (" in this shard" if options.shard else ""))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
-    spec = BuildSpec(patterns=config.packages, tags=config.tags, env=options.env)
     with timer.phase("build"):
+        # One toolchain, the head's, for both revisions (see build/toolchain.py).
+        env = select_toolchain(
+            git, base=revs.merge_base, head=revs.head.sha, env=options.env, notes=notes
+        )
+        spec = BuildSpec(patterns=config.packages, tags=config.tags, env=env)
         version, base, head = build_both(
             ahead,
             spec,

@@ -1,0 +1,271 @@
+"""Which Go toolchain builds both revisions: chosen once, as the go command would for the head.
+
+The go command picks its toolchain from GOTOOLCHAIN and the ``go``/``toolchain`` lines of
+the go.mod (or go.work) on disk, not from -overlay, so left alone the compiler would depend
+on what happens to be checked out. Here the head's lines and GOTOOLCHAIN choose it once
+(https://go.dev/doc/toolchain), and the builds run with GOTOOLCHAIN set to that name, which
+no revision's go.mod can switch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from escape_guard.build.compile import build_environment
+from escape_guard.errors import BuildError, EnvironmentProblem
+from escape_guard.git import Git
+from escape_guard.proc import run
+
+_VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+)|(alpha|beta|rc)(\d+))?")
+_KINDS = {"": 0, "alpha": 1, "beta": 2, "rc": 3}
+_SKIP = frozenset({"vendor", "testdata", "node_modules"})
+
+
+class Request(NamedTuple):
+    """A ``go`` or ``toolchain`` line of a revision's go.mod or go.work."""
+
+    revision: str  # "head" or "base"
+    path: str  # repository-relative
+    line: int
+    directive: str  # "go" or "toolchain"
+    value: str  # "1.25", "go1.28.0", "default"
+
+    def __str__(self) -> str:
+        return (
+            f"the {self.revision} revision's {self.path} asks for "
+            f"`{self.directive} {self.value}` (line {self.line})"
+        )
+
+    @property
+    def toolchain(self) -> str:
+        """The toolchain name this line asks for at least ("" for ``toolchain default``)."""
+        if self.directive == "toolchain":
+            return "" if self.value == "default" else self.value
+        return go_line_toolchain(self.value)
+
+
+class Choice(NamedTuple):
+    """The toolchain both revisions are built with, and why."""
+
+    name: str  # e.g. "go1.27.3"
+    gotoolchain: str  # GOTOOLCHAIN as configured, for messages
+    asked_by: Request | None  # the head's line that chose it; None: GOTOOLCHAIN did
+    path_only: bool  # GOTOOLCHAIN's +path: found in PATH, never downloaded
+
+
+def version(name: str) -> str:
+    """The Go version of a toolchain name (``go1.21.3`` → ``1.21.3``); "" when it is none."""
+    if "/" in name or "\\" in name:
+        return ""
+    if name.startswith("go"):
+        v = name[2:]
+    elif "-go" in name:
+        v = name[name.index("-go") + 3 :]
+    else:
+        return ""
+    v = re.split(r"[\s+-]", v, maxsplit=1)[0]
+    return v if _VERSION.fullmatch(v) else ""
+
+
+def compare_key(v: str) -> tuple[int, int, int, int, int]:
+    """Go's version order: 1.21 < 1.21rc1 < 1.21.0 < 1.21.1 (invalid ones first)."""
+    match = _VERSION.fullmatch(v)
+    if not match:
+        return (-1, -1, -1, -1, -1)
+    major, minor, patch, kind, pre = match.groups()
+    return (
+        int(major),
+        int(minor or 0),
+        int(patch) if patch else -1,
+        _KINDS[kind or ""],
+        int(pre) if pre else -1,
+    )
+
+
+def go_line_toolchain(go: str) -> str:
+    """The first toolchain of a ``go`` line's version (``1.22`` → ``go1.22.0``, as go does)."""
+    lang = _VERSION.fullmatch(go)
+    is_lang = lang is not None and lang.group(2) and not lang.group(3) and not lang.group(4)
+    if is_lang and compare_key(go) >= compare_key("1.21"):
+        return f"go{go}.0"
+    return f"go{go}"
+
+
+def parse_gotoolchain(value: str, local: str) -> tuple[str, str]:
+    """GOTOOLCHAIN as (minimum toolchain name, mode ``""``, ``auto`` or ``path``).
+
+    ``auto`` is ``local+auto``, ``path`` is ``local+path``; unset means local.
+    """
+    value = value.strip()
+    if value in ("", "local", "auto", "path"):
+        return local, value if value in ("auto", "path") else ""
+    minimum, plus, mode = value.partition("+")
+    if plus and mode not in ("auto", "path"):
+        raise EnvironmentProblem(f"invalid GOTOOLCHAIN {value!r}: the suffix is +auto or +path")
+    if minimum != "local" and not version(minimum):
+        raise EnvironmentProblem(f"invalid GOTOOLCHAIN {value!r}")
+    return (local if minimum == "local" else minimum), mode
+
+
+def requests(text: str, *, revision: str, path: str) -> list[Request]:
+    """The ``go`` and ``toolchain`` lines of a go.mod or go.work file."""
+    found: dict[str, Request] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = line.split("//", 1)[0].split()
+        if len(words) == 2 and words[0] in ("go", "toolchain") and words[0] not in found:
+            found[words[0]] = Request(revision, path, number, words[0], words[1])
+    return list(found.values())
+
+
+def choose(gotoolchain: str, local: str, head: Sequence[Request]) -> Choice:
+    """The toolchain the go command would run for the head, whatever the base asks for.
+
+    With +auto or +path, a file's ``toolchain`` line and then its ``go`` line raise the
+    minimum (``toolchain default`` keeps the file from raising it); of several files
+    (one go.mod per module), the highest request wins.
+    """
+    minimum, mode = parse_gotoolchain(gotoolchain, local)
+    best, asked_by = minimum, None
+    if mode:
+        for _path, lines in _by_file(head):
+            if any(r.directive == "toolchain" and r.value == "default" for r in lines):
+                continue
+            for request in sorted(lines, key=lambda r: r.directive != "toolchain"):
+                wanted = request.toolchain
+                if not version(wanted):
+                    raise BuildError(f"{request}, which is not a Go toolchain name")
+                if compare_key(version(wanted)) > compare_key(version(best)):
+                    best, asked_by = wanted, request
+    return Choice(best, gotoolchain.strip() or "local", asked_by, mode == "path")
+
+
+def too_new(chosen: str, asked: Iterable[Request]) -> Request | None:
+    """The first ``go`` line asking for a newer Go than the toolchain ``chosen``."""
+    for request in asked:
+        if request.directive == "go" and compare_key(request.value) > compare_key(chosen):
+            return request
+    return None
+
+
+def describe(choice: Choice, go_version: str, local: str) -> str | None:
+    """The note saying how the toolchain was chosen; None for the plain local toolchain."""
+    why = f"GOTOOLCHAIN={choice.gotoolchain}"
+    if choice.asked_by is not None:
+        return f"Go {go_version} ({choice.asked_by}; {why})"
+    if choice.name != local:
+        return f"Go {go_version} ({why})"
+    return None
+
+
+def _by_file(asked: Iterable[Request]) -> list[tuple[str, list[Request]]]:
+    files: dict[str, list[Request]] = {}
+    for request in asked:
+        files.setdefault(request.path, []).append(request)
+    return sorted(files.items())
+
+
+# --- the edge: git and the go command -----------------------------------------------------
+
+
+def select_toolchain(
+    git: Git, *, base: str, head: str, env: Mapping[str, str], notes: list[str]
+) -> dict[str, str]:
+    """The build environment pinned to the head's toolchain (see the module docstring).
+
+    Raises EnvironmentProblem when the head needs a Go that is not available, BuildError
+    when the base asks for a newer Go than the head's toolchain.
+    """
+    facts = _go_env(env, cwd=git.root)
+    local = facts.get("GOVERSION", "")
+    configured = env.get("GOTOOLCHAIN") or _configured(facts)
+    head_asks = _asked(git, head, "head", env)
+    choice = choose(configured, local, head_asks)
+    go_version = local if choice.name == local else _obtain(choice, env, git.root)
+    missing = too_new(version(go_version), head_asks)
+    if missing:
+        raise EnvironmentProblem(
+            f"{missing}, which is newer than {go_version}: GOTOOLCHAIN={choice.gotoolchain}"
+        )
+    base_asks = too_new(version(go_version), _asked(git, base, "base", env))
+    if base_asks:
+        raise BuildError(
+            f"the base revision {base[:12]} does not build with {go_version}, the head's "
+            f"toolchain: {base_asks}"
+        )
+    note = describe(choice, go_version, local)
+    if note:
+        notes.append(note)
+    pinned = {**env, "GOTOOLCHAIN": "local" if choice.name == local else choice.name}
+    if not env.get("GOFLAGS") and facts.get("GOFLAGS"):
+        pinned["GOFLAGS"] = facts["GOFLAGS"]  # go env -w's, for build_environment to clean
+    return pinned
+
+
+def _go_env(env: Mapping[str, str], *, cwd: str) -> dict[str, str]:
+    """The go on PATH's own version and configuration, without switching toolchains."""
+    local = {**build_environment(env), "GOTOOLCHAIN": "local"}
+    out = run(["go", "env", "-json", "GOVERSION", "GOFLAGS", "GOENV", "GOROOT"], env=local, cwd=cwd)
+    facts: dict[str, str] = json.loads(out.stdout)
+    return facts
+
+
+def _configured(facts: Mapping[str, str]) -> str:
+    """GOTOOLCHAIN from go env -w's file, else from $GOROOT/go.env (the go command's order)."""
+    for path in (facts.get("GOENV", ""), os.path.join(facts.get("GOROOT", ""), "go.env")):
+        if path and path != "off" and os.path.isfile(path):
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    key, eq, value = line.strip().partition("=")
+                    if eq and key == "GOTOOLCHAIN" and value:
+                        return value
+    return ""
+
+
+def _asked(git: Git, sha: str, revision: str, env: Mapping[str, str]) -> list[Request]:
+    """The ``go``/``toolchain`` lines of a revision: its root go.work, else its go.mod files."""
+    listing = git.run("ls-tree", "-r", "-z", sha).stdout.split("\0")[:-1]
+    blobs = {}
+    for entry in listing:
+        meta, _, path = entry.partition("\t")
+        if _is_module_file(path, env):
+            blobs[path] = meta.split()[2]
+    if "go.work" in blobs:  # workspace mode: go.work's lines are the ones the go command reads
+        blobs = {"go.work": blobs["go.work"]}
+    texts = git.blobs(blobs.values())
+    found: list[Request] = []
+    for path, blob in sorted(blobs.items()):
+        text = texts[blob].decode("utf-8", "replace")
+        found += requests(text, revision=revision, path=path)
+    return found
+
+
+def _is_module_file(path: str, env: Mapping[str, str]) -> bool:
+    *dirs, name = path.split("/")
+    if name == "go.mod":
+        return not any(d in _SKIP or d.startswith((".", "_")) for d in dirs)
+    return path == "go.work" and env.get("GOWORK") != "off"
+
+
+def _obtain(choice: Choice, env: Mapping[str, str], cwd: str) -> str:
+    """The version of the chosen toolchain, found in PATH or downloaded by the go command."""
+    why = (
+        str(choice.asked_by)
+        if choice.asked_by
+        else f"GOTOOLCHAIN={choice.gotoolchain} asks for {choice.name}"
+    )
+    if choice.path_only and not shutil.which(choice.name, path=env.get("PATH")):
+        raise EnvironmentProblem(
+            f"{why}, which is not available: GOTOOLCHAIN={choice.gotoolchain} looks for "
+            f"{choice.name} in PATH only, and it is not there"
+        )
+    pinned = {**build_environment(env), "GOTOOLCHAIN": choice.name}
+    result = run(["go", "env", "GOVERSION"], env=pinned, cwd=cwd, check=False)
+    if result.returncode != 0:
+        said = "; ".join(result.stderr.strip().splitlines()[-2:]) or f"exit {result.returncode}"
+        raise EnvironmentProblem(f"{why}, which is not available: {said}")
+    return result.stdout.strip()
