@@ -17,17 +17,20 @@ import pytest
 from escape_guard.build.toolchain import (
     Choice,
     Request,
+    Selected,
     choose,
     compare_key,
     describe,
     go_line_toolchain,
     parse_gotoolchain,
     requests,
+    select_toolchain,
     too_new,
     version,
 )
 from escape_guard.cli import main
 from escape_guard.errors import BuildError, EnvironmentProblem
+from escape_guard.git import Git
 from tests.conftest import ROOT, Repo
 
 LOCAL = "go1.27.3"
@@ -144,6 +147,17 @@ def test_only_go_lines_can_be_too_new() -> None:
     asked.append(Request("base", "go.mod", 4, "go", "1.28"))
     assert too_new("1.27.3", asked) == asked[1]
     assert too_new("1.28.0", asked) is None
+
+
+def test_a_development_build_is_used_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "escape_guard.build.toolchain._go_env", lambda env, cwd: {"GOVERSION": "devel go1.28-abc"}
+    )
+    git = Git(str(tmp_path), {})
+    selected = select_toolchain(git, base="b", head="h", env={"GOTOOLCHAIN": "auto"})
+    assert selected == Selected({"GOTOOLCHAIN": "local"}, None)
 
 
 def test_the_note_says_how_the_toolchain_was_chosen() -> None:

@@ -27,6 +27,7 @@ from escape_guard.git import Git
 from escape_guard.merge import select_shard
 from escape_guard.model import Report, Revision
 from escape_guard.normalize import identity
+from escape_guard.tasks import Task
 from escape_guard.verdict import attribute, verdict
 
 
@@ -127,15 +128,17 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
     if not go_files_changed(linemap):
         notes.append("no Go files changed: nothing was built")
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
+    # One toolchain, the head's, for both revisions (see build/toolchain.py).
+    toolchain = Task(
+        lambda: select_toolchain(git, base=revs.merge_base, head=revs.head.sha, env=options.env)
+    )
     packages = _packages(git, revs, linemap, options, notes)
     if packages == frozenset():
         notes.append("no Go package to build" + (" in this shard" if options.shard else ""))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     with timer.phase("build"):
-        # One toolchain, the head's, for both revisions (see build/toolchain.py).
-        env = select_toolchain(
-            git, base=revs.merge_base, head=revs.head.sha, env=options.env, notes=notes
-        )
+        env, note = toolchain.result()
+        notes += [note] if note else []
         spec = BuildSpec(patterns=config.packages, tags=config.tags, env=env)
         version, base, head = build_both(
             ahead,

@@ -172,9 +172,12 @@ def _by_file(asked: Iterable[Request]) -> list[tuple[str, list[Request]]]:
 # --- the edge: git and the go command -----------------------------------------------------
 
 
-def select_toolchain(
-    git: Git, *, base: str, head: str, env: Mapping[str, str], notes: list[str]
-) -> dict[str, str]:
+class Selected(NamedTuple):
+    env: dict[str, str]  # the build environment, GOTOOLCHAIN pinned
+    note: str | None  # how the toolchain was chosen, unless it is simply the local one
+
+
+def select_toolchain(git: Git, *, base: str, head: str, env: Mapping[str, str]) -> Selected:
     """The build environment pinned to the head's toolchain (see the module docstring).
 
     Raises EnvironmentProblem when the head needs a Go that is not available, BuildError
@@ -182,6 +185,8 @@ def select_toolchain(
     """
     facts = _go_env(env, cwd=git.root)
     local = facts.get("GOVERSION", "")
+    if not version(local):  # a development build: it is what the user wants
+        return Selected({**env, "GOTOOLCHAIN": "local"}, None)
     configured = env.get("GOTOOLCHAIN") or _configured(facts)
     head_asks = _asked(git, head, "head", env)
     choice = choose(configured, local, head_asks)
@@ -197,13 +202,10 @@ def select_toolchain(
             f"the base revision {base[:12]} does not build with {go_version}, the head's "
             f"toolchain: {base_asks}"
         )
-    note = describe(choice, go_version, local)
-    if note:
-        notes.append(note)
     pinned = {**env, "GOTOOLCHAIN": "local" if choice.name == local else choice.name}
     if not env.get("GOFLAGS") and facts.get("GOFLAGS"):
         pinned["GOFLAGS"] = facts["GOFLAGS"]  # go env -w's, for build_environment to clean
-    return pinned
+    return Selected(pinned, describe(choice, go_version, local))
 
 
 def _go_env(env: Mapping[str, str], *, cwd: str) -> dict[str, str]:
