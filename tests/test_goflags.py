@@ -106,8 +106,12 @@ DEP = "package dep\n\nvar kept *int\n\n// Keep stores p.\nfunc Keep(p *int) {\n\
 MAIN = 'package main\n\nimport "example.com/dep"\n\nfunc main() {\n\tx := 1\n\t_ = x\n}\n'
 
 
-def test_vendoring_stays_the_default(repo: Repo) -> None:
+@pytest.mark.parametrize("goflags", ["-mod=mod", "-mod=vendor"])
+def test_vendoring_stays_the_default(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, goflags: str
+) -> None:
     # With -mod=mod the go command would ignore vendor/ and look the module up (GOPROXY=off).
+    monkeypatch.setenv("GOFLAGS", goflags)
     repo.commit(
         {
             "go.mod": VENDORED_GO_MOD,
@@ -160,3 +164,38 @@ def test_a_missing_go_sum_line_is_not_added(
     err = capsys.readouterr().err
     assert "missing go.sum entry" in err
     assert "GOFLAGS -mod=mod is not used" in err
+
+
+def test_mod_mod_from_go_env_w_is_not_used(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    goenv = tmp_path / "goenv"
+    goenv.write_text("GOFLAGS=-mod=mod\n")
+    monkeypatch.setenv("GOENV", str(goenv))
+    monkeypatch.delenv("GOFLAGS")
+    repo.commit({"go.mod": NO_GO_LINE, "m.go": LIB}, "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit({"go.mod": NO_GO_LINE + "\ngo 1.21\n", "m.go": LIB + KEEP}, "head")
+    repo.git("switch", "--quiet", "main")
+    before = _module_files(repo)
+    code, report = _diff(repo, "--head", "feature")
+    assert code == 1, report
+    assert _module_files(repo) == before
+
+
+def test_a_workspace_builds_although_goflags_say_mod_mod(repo: Repo) -> None:
+    # The go command refuses -mod=mod in workspace mode.
+    lib = "package lib\n\n// Val returns n.\nfunc Val(n int) int {\n\treturn n\n}\n"
+    repo.commit(
+        {
+            "go.work": "go 1.21\n\nuse ./lib\n",
+            "lib/go.mod": "module example.com/lib\n\ngo 1.21\n",
+            "lib/lib.go": lib,
+        },
+        "base",
+    )
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit({"lib/lib.go": lib + KEEP}, "head")
+    code, report = _diff(repo)
+    assert code == 1, report
+    assert [(f["path"], f["expression"]) for f in report["new"]] == [("lib/lib.go", "n")]

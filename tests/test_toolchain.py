@@ -320,3 +320,41 @@ def test_a_base_asking_for_a_newer_go_than_the_heads_is_named(
     assert "the base revision" in err
     assert "does not build with go1.26.6, the head's toolchain: the base revision's go.mod" in err
     assert "asks for `go 1.27` (line 3)" in err
+
+
+@pytest.mark.go
+def test_go_work_lines_choose_in_workspace_mode(
+    repo: Repo, toolchains: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (toolchains["bin"] / "go").symlink_to(toolchains["go1.26.6"])
+    monkeypatch.setenv("GOTOOLCHAIN", "path")
+    monkeypatch.setenv("GOFLAGS", "")
+    work = "go 1.21\n\nuse ./lib\n"
+    repo.commit(
+        {"go.work": work, "lib/go.mod": "module example.com/m\n\ngo 1.21\n", "lib/m.go": LIB},
+        "base",
+    )
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit({"go.work": work + "\ntoolchain go1.27.3\n", "lib/m.go": LIB + KEEP}, "head")
+    code, report = _diff(repo)
+    assert code == 1, report
+    assert report["go_version"] == "go1.27.3"
+    assert report["notes"] == [
+        "Go go1.27.3 (the head revision's go.work asks for `toolchain go1.27.3` (line 5); "
+        "GOTOOLCHAIN=path)"
+    ]
+
+
+@pytest.mark.go
+def test_gotoolchain_from_go_env_w(
+    repo: Repo, toolchains: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    goenv = tmp_path / "goenv"
+    goenv.write_text("GOTOOLCHAIN=go1.26.6\n")
+    monkeypatch.setenv("GOENV", str(goenv))
+    monkeypatch.delenv("GOTOOLCHAIN")
+    _branch(repo, GO_MOD, GO_MOD)
+    code, report = _diff(repo)
+    assert code == 1, report
+    assert report["go_version"] == "go1.26.6"
+    assert report["notes"] == ["Go go1.26.6 (GOTOOLCHAIN=go1.26.6)"]
