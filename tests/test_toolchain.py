@@ -16,6 +16,7 @@ import pytest
 
 from escape_guard.build.toolchain import (
     Choice,
+    Known,
     Request,
     Selected,
     choose,
@@ -30,7 +31,6 @@ from escape_guard.build.toolchain import (
 )
 from escape_guard.cli import main
 from escape_guard.errors import BuildError, EnvironmentProblem
-from escape_guard.git import Git
 from tests.conftest import ROOT, Repo
 
 LOCAL = "go1.27.3"
@@ -149,14 +149,9 @@ def test_only_go_lines_can_be_too_new() -> None:
     assert too_new("1.28.0", asked) is None
 
 
-def test_a_development_build_is_used_as_it_is(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(
-        "escape_guard.build.toolchain._go_env", lambda env, cwd: {"GOVERSION": "devel go1.28-abc"}
-    )
-    git = Git(str(tmp_path), {})
-    selected = select_toolchain(git, base="b", head="h", env={"GOTOOLCHAIN": "auto"})
+def test_a_development_build_is_used_as_it_is(tmp_path: Path) -> None:
+    known = Known("devel go1.28-abc", "auto", "", _asks(("go", "1.30")), [], "b")
+    selected = select_toolchain(known, {"GOTOOLCHAIN": "auto"}, cwd=str(tmp_path))
     assert selected == Selected({"GOTOOLCHAIN": "local"}, None)
 
 

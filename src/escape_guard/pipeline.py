@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from escape_guard.build.analysis import Ahead, build_both
 from escape_guard.build.compile import BuildSpec
-from escape_guard.build.toolchain import select_toolchain
+from escape_guard.build.toolchain import read_toolchain, select_toolchain
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -120,6 +120,10 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         revs = resolve_revisions(git, options.base, options.head)
         ahead.see("base", revs.merge_base)
         ahead.see("head", revs.head.sha)
+        # One toolchain, the head's, for both revisions (see build/toolchain.py).
+        toolchain = Task(
+            lambda: read_toolchain(git, base=revs.merge_base, head=revs.head.sha, env=options.env)
+        )
         linemap = parse_diff(git.diff(revs.merge_base, revs.head.sha))
     notes = list(revs.notes)
     report = Report(
@@ -128,16 +132,12 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
     if not go_files_changed(linemap):
         notes.append("no Go files changed: nothing was built")
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
-    # One toolchain, the head's, for both revisions (see build/toolchain.py).
-    toolchain = Task(
-        lambda: select_toolchain(git, base=revs.merge_base, head=revs.head.sha, env=options.env)
-    )
     packages = _packages(git, revs, linemap, options, notes)
     if packages == frozenset():
         notes.append("no Go package to build" + (" in this shard" if options.shard else ""))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     with timer.phase("build"):
-        env, note = toolchain.result()
+        env, note = select_toolchain(toolchain.result(), options.env, cwd=git.root)
         notes += [note] if note else []
         spec = BuildSpec(patterns=config.packages, tags=config.tags, env=env)
         version, base, head = build_both(

@@ -20,6 +20,7 @@ from escape_guard.build.compile import build_environment
 from escape_guard.errors import BuildError, EnvironmentProblem
 from escape_guard.git import Git
 from escape_guard.proc import run
+from escape_guard.tasks import Task
 
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+)|(alpha|beta|rc)(\d+))?")
 _KINDS = {"": 0, "alpha": 1, "beta": 2, "rc": 3}
@@ -172,39 +173,58 @@ def _by_file(asked: Iterable[Request]) -> list[tuple[str, list[Request]]]:
 # --- the edge: git and the go command -----------------------------------------------------
 
 
+class Known(NamedTuple):
+    """What the choice starts from, read without running another toolchain."""
+
+    local: str  # the go on PATH's version, e.g. "go1.27.3"
+    gotoolchain: str  # as configured: the environment, else go env -w's file, else go.env
+    goflags: str  # as configured, go env -w's file included
+    head: list[Request]
+    base: list[Request]
+    base_sha: str
+
+
 class Selected(NamedTuple):
     env: dict[str, str]  # the build environment, GOTOOLCHAIN pinned
     note: str | None  # how the toolchain was chosen, unless it is simply the local one
 
 
-def select_toolchain(git: Git, *, base: str, head: str, env: Mapping[str, str]) -> Selected:
+def read_toolchain(git: Git, *, base: str, head: str, env: Mapping[str, str]) -> Known:
+    """The local toolchain, GOTOOLCHAIN and both revisions' lines (no download: cheap)."""
+    facts = Task(lambda: _go_env(env, cwd=git.root))
+    head_asks, base_asks = _asked(git, head, "head", env), _asked(git, base, "base", env)
+    found = facts.result()
+    configured = env.get("GOTOOLCHAIN") or _configured(found)
+    goflags = env.get("GOFLAGS") or found.get("GOFLAGS", "")
+    return Known(found.get("GOVERSION", ""), configured, goflags, head_asks, base_asks, base)
+
+
+def select_toolchain(known: Known, env: Mapping[str, str], *, cwd: str) -> Selected:
     """The build environment pinned to the head's toolchain (see the module docstring).
 
-    Raises EnvironmentProblem when the head needs a Go that is not available, BuildError
-    when the base asks for a newer Go than the head's toolchain.
+    The chosen toolchain is looked for in PATH, or downloaded by the go command when
+    GOTOOLCHAIN allows it. Raises EnvironmentProblem when the head needs a Go that is not
+    available, BuildError when the base asks for a newer Go than the head's toolchain.
     """
-    facts = _go_env(env, cwd=git.root)
-    local = facts.get("GOVERSION", "")
+    local = known.local
     if not version(local):  # a development build: it is what the user wants
         return Selected({**env, "GOTOOLCHAIN": "local"}, None)
-    configured = env.get("GOTOOLCHAIN") or _configured(facts)
-    head_asks = _asked(git, head, "head", env)
-    choice = choose(configured, local, head_asks)
-    go_version = local if choice.name == local else _obtain(choice, env, git.root)
-    missing = too_new(version(go_version), head_asks)
+    choice = choose(known.gotoolchain, local, known.head)
+    go_version = local if choice.name == local else _obtain(choice, env, cwd)
+    missing = too_new(version(go_version), known.head)
     if missing:
         raise EnvironmentProblem(
             f"{missing}, which is newer than {go_version}: GOTOOLCHAIN={choice.gotoolchain}"
         )
-    base_asks = too_new(version(go_version), _asked(git, base, "base", env))
+    base_asks = too_new(version(go_version), known.base)
     if base_asks:
         raise BuildError(
-            f"the base revision {base[:12]} does not build with {go_version}, the head's "
-            f"toolchain: {base_asks}"
+            f"the base revision {known.base_sha[:12]} does not build with {go_version}, the "
+            f"head's toolchain: {base_asks}"
         )
     pinned = {**env, "GOTOOLCHAIN": "local" if choice.name == local else choice.name}
-    if not env.get("GOFLAGS") and facts.get("GOFLAGS"):
-        pinned["GOFLAGS"] = facts["GOFLAGS"]  # go env -w's, for build_environment to clean
+    if known.goflags:
+        pinned["GOFLAGS"] = known.goflags  # go env -w's too, for build_environment to clean
     return Selected(pinned, describe(choice, go_version, local))
 
 
