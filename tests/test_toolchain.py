@@ -170,6 +170,13 @@ def test_the_note_says_how_the_toolchain_was_chosen() -> None:
     assert describe(Choice("go1.26.6", "go1.26.6", None, False), "go1.26.6", LOCAL) == (
         "Go go1.26.6 (GOTOOLCHAIN=go1.26.6)"
     )
+    passed_over = Request("head", "go.mod", 5, "toolchain", "go1.99.1")
+    assert describe(Choice(LOCAL, "local", None, False), LOCAL, LOCAL, [passed_over]) == (
+        "Go go1.27.3 (GOTOOLCHAIN=local, although the head revision's go.mod asks for "
+        "`toolchain go1.99.1` (line 5))"
+    )
+    older = passed_over._replace(value="go1.26.6")
+    assert describe(Choice(LOCAL, "local", None, False), LOCAL, LOCAL, [older]) is None
 
 
 # --- with real toolchains -------------------------------------------------------------------
@@ -256,7 +263,10 @@ def test_a_pinned_toolchain_builds_both(
     code, report = _diff(repo)
     assert code == 1, report
     assert report["go_version"] == "go1.26.6"
-    assert report["notes"] == ["Go go1.26.6 (GOTOOLCHAIN=go1.26.6)"]
+    assert report["notes"] == [
+        "Go go1.26.6 (GOTOOLCHAIN=go1.26.6, although the head revision's go.mod asks for "
+        "`toolchain go1.27.3` (line 5))"
+    ]
 
 
 @pytest.mark.go
@@ -359,3 +369,17 @@ def test_gotoolchain_from_go_env_w(
     assert code == 1, report
     assert report["go_version"] == "go1.26.6"
     assert report["notes"] == ["Go go1.26.6 (GOTOOLCHAIN=go1.26.6)"]
+
+
+@pytest.mark.go
+@pytest.mark.usefixtures("toolchains")
+def test_a_toolchain_line_gotoolchain_local_passes_over_is_said(repo: Repo) -> None:
+    # The go command ignores toolchain lines with GOTOOLCHAIN=local (the suite's setting).
+    _branch(repo, GO_MOD, GO_MOD + "\ntoolchain go1.99.1\n")
+    code, report = _diff(repo)
+    assert code == 1, report
+    assert report["go_version"] == "go1.27.3"
+    assert report["notes"] == [
+        "Go go1.27.3 (GOTOOLCHAIN=local, although the head revision's go.mod asks for "
+        "`toolchain go1.99.1` (line 5))"
+    ]

@@ -153,11 +153,25 @@ def too_new(chosen: str, asked: Iterable[Request]) -> Request | None:
     return None
 
 
-def describe(choice: Choice, go_version: str, local: str) -> str | None:
-    """The note saying how the toolchain was chosen; None for the plain local toolchain."""
+def describe(
+    choice: Choice, go_version: str, local: str, head: Sequence[Request] = ()
+) -> str | None:
+    """The note saying how the toolchain was chosen; None for the plain local toolchain.
+
+    A ``toolchain`` line of the head that GOTOOLCHAIN keeps from switching is named too.
+    """
     why = f"GOTOOLCHAIN={choice.gotoolchain}"
     if choice.asked_by is not None:
         return f"Go {go_version} ({choice.asked_by}; {why})"
+    passed_over = [
+        r
+        for r in head
+        if r.directive == "toolchain"
+        and version(r.value)
+        and compare_key(version(r.value)) > compare_key(version(choice.name))
+    ]
+    if passed_over:
+        return f"Go {go_version} ({why}, although {passed_over[0]})"
     if choice.name != local:
         return f"Go {go_version} ({why})"
     return None
@@ -225,7 +239,7 @@ def select_toolchain(known: Known, env: Mapping[str, str], *, cwd: str) -> Selec
     pinned = {**env, "GOTOOLCHAIN": "local" if choice.name == local else choice.name}
     if known.goflags:
         pinned["GOFLAGS"] = known.goflags  # go env -w's too, for build_environment to clean
-    return Selected(pinned, describe(choice, go_version, local))
+    return Selected(pinned, describe(choice, go_version, local, known.head))
 
 
 def _go_env(env: Mapping[str, str], *, cwd: str) -> dict[str, str]:
