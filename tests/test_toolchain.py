@@ -158,7 +158,7 @@ def test_only_go_lines_can_be_too_new() -> None:
 def test_a_development_build_is_used_as_it_is(tmp_path: Path) -> None:
     known = Known("devel go1.28-abc", "auto", "", _asks(("go", "1.30")), [], "b")
     selected = select_toolchain(known, {"GOTOOLCHAIN": "auto"}, cwd=str(tmp_path))
-    assert selected == Selected({"GOTOOLCHAIN": "local"}, None)
+    assert selected == Selected({"GOTOOLCHAIN": "local"}, None, "devel go1.28-abc")
 
 
 def test_the_note_says_how_the_toolchain_was_chosen() -> None:

@@ -137,7 +137,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         notes.append("no Go package to build" + (" in this shard" if options.shard else ""))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     with timer.phase("build"):
-        env, note = select_toolchain(toolchain.result(), options.env, cwd=git.root)
+        env, note, _version = select_toolchain(toolchain.result(), options.env, cwd=git.root)
         notes += [note] if note else []
         spec = BuildSpec(patterns=config.packages, tags=config.tags, env=env)
         version, base, head = build_both(

@@ -201,6 +201,7 @@ class Known(NamedTuple):
 class Selected(NamedTuple):
     env: dict[str, str]  # the build environment, GOTOOLCHAIN pinned
     note: str | None  # how the toolchain was chosen, unless it is simply the local one
+    version: str  # the chosen toolchain's GOVERSION, e.g. "go1.27.3"
 
 
 def read_toolchain(git: Git, *, base: str, head: str, env: Mapping[str, str]) -> Known:
@@ -222,7 +223,7 @@ def select_toolchain(known: Known, env: Mapping[str, str], *, cwd: str) -> Selec
     """
     local = known.local
     if not version(local):  # a development build: it is what the user wants
-        return Selected({**env, "GOTOOLCHAIN": "local"}, None)
+        return Selected({**env, "GOTOOLCHAIN": "local"}, None, local)
     choice = choose(known.gotoolchain, local, known.head)
     go_version = local if choice.name == local else _obtain(choice, env, cwd)
     missing = too_new(version(go_version), known.head)
@@ -239,7 +240,7 @@ def select_toolchain(known: Known, env: Mapping[str, str], *, cwd: str) -> Selec
     pinned = {**env, "GOTOOLCHAIN": "local" if choice.name == local else choice.name}
     if known.goflags:
         pinned["GOFLAGS"] = known.goflags  # go env -w's too, for build_environment to clean
-    return Selected(pinned, describe(choice, go_version, local, known.head))
+    return Selected(pinned, describe(choice, go_version, local, known.head), go_version)
 
 
 def _go_env(env: Mapping[str, str], *, cwd: str) -> dict[str, str]:
