@@ -398,3 +398,21 @@ def test_a_toolchain_line_gotoolchain_local_passes_over_is_said(repo: Repo) -> N
         "Go go1.27.3 (GOTOOLCHAIN=local, although the head revision's go.mod asks for "
         "`toolchain go1.99.1` (line 5))"
     ]
+
+
+@pytest.mark.go
+def test_gotoolchain_unset_is_go_envs_auto(
+    repo: Repo, toolchains: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Neither the environment nor go env -w sets it: $GOROOT/go.env says auto.
+    (toolchains["bin"] / "go").symlink_to(toolchains["second"])
+    monkeypatch.setenv("GOENV", str(tmp_path / "no-such-file"))
+    monkeypatch.delenv("GOTOOLCHAIN")
+    _branch(repo, GO_MOD, GO_MOD + "\ntoolchain go1.27.3\n")
+    code, report = _diff(repo)
+    assert code == 1, report
+    assert report["go_version"] == "go1.27.3"
+    assert report["notes"] == [
+        "Go go1.27.3 (the head revision's go.mod asks for `toolchain go1.27.3` (line 5); "
+        "GOTOOLCHAIN=auto)"
+    ]
