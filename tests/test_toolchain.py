@@ -20,20 +20,18 @@ from typing import Any
 
 import pytest
 
+from escape_guard.build.goversions import compare_key, go_line_toolchain, version
 from escape_guard.build.toolchain import (
     Choice,
     Known,
     Request,
     Selected,
     choose,
-    compare_key,
     describe,
-    go_line_toolchain,
     parse_gotoolchain,
     requests,
     select_toolchain,
     too_new,
-    version,
 )
 from escape_guard.cli import main
 from escape_guard.errors import BuildError, EnvironmentProblem
