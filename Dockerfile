@@ -37,9 +37,10 @@ RUN apt-get update \
  && apt-get install --yes --no-install-recommends python3 \
  && rm -rf /var/lib/apt/lists/*
 
-# GOTOOLCHAIN=local: never switch to another toolchain a go.mod asks for, so the base and the
-# head are compiled by the same compiler. GOFLAGS stays unset: -mod=mod would let the build
-# rewrite the user's go.mod and go.sum. GOCACHE may be replaced at run time by the go-cache input.
+# GOTOOLCHAIN=local: the image's own go commands (the pre-build below) use the image's Go. At
+# run time the go-version input sets it (default auto: what the head's go.mod asks for), and
+# escape-guard pins one toolchain for both revisions. GOFLAGS stays unset: escape-guard drops
+# -mod=mod anyway. GOCACHE (and GOMODCACHE) may be replaced at run time by the go-cache input.
 ENV GOTOOLCHAIN=local \
     GOCACHE=/opt/escape-guard/gocache \
     PYTHONUNBUFFERED=1

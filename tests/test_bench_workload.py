@@ -258,6 +258,23 @@ def test_the_naive_way_counts_the_heap_lines_the_head_adds(tmp_path: Path) -> No
     assert bench_run.added_heap_lines(head, base) == 0
 
 
+def test_a_merged_cache_links_the_entries_of_both(tmp_path: Path) -> None:
+    first, second, merged = tmp_path / "first", tmp_path / "second", tmp_path / "merged"
+    for cache, entry in ((first, "0a/aa-d"), (second, "0b/bb-d")):
+        (cache / entry).parent.mkdir(parents=True)
+        (cache / entry).write_text(entry)
+        (cache / "trim.txt").write_text(cache.name)
+    merged.mkdir()
+    for cache in (first, second):
+        bench_run._link_merge(cache, merged)
+    assert sorted(p.relative_to(merged).as_posix() for p in merged.rglob("*-d")) == [
+        "0a/aa-d",
+        "0b/bb-d",
+    ]
+    assert (merged / "trim.txt").read_text() == "first"  # an entry it has is kept
+    assert (merged / "0b/bb-d").stat().st_ino == (second / "0b/bb-d").stat().st_ino
+
+
 def test_the_consumer_requires_the_x_modules_at_the_given_versions() -> None:
     versions = {m: f"v0.{i}.0" for i, m in enumerate(consumer.REQUIRED)}
     text = consumer.go_mod(versions)

@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build merge-base(BASE, HEAD) and HEAD with -gcflags=-m and report "
         "the heap escapes HEAD adds on its changed lines. Exit 0: none; 1: new escapes; "
         "2: usage or configuration error; 3: a revision does not build; 4: git problem; "
-        "5: missing tool.",
+        "5: missing tool or Go toolchain.",
     )
     diff.add_argument("--repo", default=".", help="the Go repository (default: .)")
     diff.add_argument("--base", required=True, help="the branch or commit the change is based on")

@@ -56,7 +56,7 @@ class BuildError(EscapeGuardError):
 
 
 class EnvironmentProblem(EscapeGuardError):
-    """A required program (git, go) is missing or unusable."""
+    """A required program (git, go, the Go toolchain a revision asks for) is missing or unusable."""
 
     exit_code = ExitCode.ENVIRONMENT
 

@@ -16,6 +16,7 @@ from escape_guard.build.compile import BuildSpec
 from escape_guard.build.constraints import Platform, excluded_by, platform_of
 from escape_guard.build.reach import Revisions as BuildRevisions
 from escape_guard.build.reach import build_reached, reaches_beyond
+from escape_guard.build.toolchain import read_toolchain, select_toolchain
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -32,6 +33,7 @@ from escape_guard.merge import select_shard
 from escape_guard.model import Report, Revision
 from escape_guard.normalize import identity
 from escape_guard.platforms import merge_platforms
+from escape_guard.tasks import Task
 from escape_guard.verdict import attribute, directive_notes, verdict
 
 
@@ -131,7 +133,7 @@ def run_diff(
         goos, _, goarch = options.platforms[0].partition("/")
         options = replace(options, env={**options.env, "GOOS": goos, "GOARCH": goarch})
     with tempfile.TemporaryDirectory(prefix="escape-guard-") as scratch:
-        ahead = Ahead(found, scratch, options.env)
+        ahead = Ahead(found, scratch)
         try:
             return _run_diff(options, found, ahead, Timer(progress))
         finally:
@@ -144,6 +146,10 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         revs = resolve_revisions(git, options.base, options.head)
         ahead.see("base", revs.merge_base)
         ahead.see("head", revs.head.sha)
+        # One toolchain, the head's, for both revisions (see build/toolchain.py).
+        toolchain = Task(
+            lambda: read_toolchain(git, base=revs.merge_base, head=revs.head.sha, env=options.env)
+        )
         linemap = parse_diff(git.diff(revs.merge_base, revs.head.sha))
     notes = list(revs.notes)
     report = Report(
@@ -156,12 +162,15 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
     if packages == frozenset() and not reaches_beyond(linemap):
         notes.append("no Go package to build" + (" in this shard" if options.shard else ""))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
-    target = platform_of(options.env, tags=config.tags, version=ahead.version.result())
+    env, note, chosen = select_toolchain(toolchain.result(), options.env, cwd=git.root)
+    notes += [note] if note else []
+    ahead.version = chosen
+    target = platform_of(env, tags=config.tags, version=chosen)
     notes += not_compiled(git, revs, linemap, target)
     spec = BuildSpec(
         patterns=config.packages,
         tags=config.tags,
-        env=options.env,
+        env=env,
         target=target,
         pgo=_profile(git, options.pgo),
     )

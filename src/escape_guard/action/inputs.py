@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,6 +12,8 @@ from escape_guard.merge import parse_shard
 from escape_guard.platforms import parse_platform
 
 COMMENT_MODES = ("review", "summary", "off")
+# A release the go command can run or download: 1.26.6, 1.27rc1 (not a language version: 1.26).
+_RELEASE = re.compile(r"1\.\d+(?:\.\d+|rc\d+)")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class Inputs:
     config: str = ""
     allow_pull_request_target: bool = False
     go_cache: str = ""
+    go_version: str = "auto"  # GOTOOLCHAIN: auto, local or a release (go1.26.6)
     report_path: str = ""
     shard: tuple[int, int] | None = None
     pull_request: int | None = None
@@ -99,6 +103,20 @@ def _shard(env: Mapping[str, str]) -> tuple[int, int] | None:
         raise UsageError(f"input shard: expected K/N with 1 <= K <= N, got {value!r}") from None
 
 
+def _go_version(env: Mapping[str, str]) -> str:
+    """The go-version input as a GOTOOLCHAIN value: ``auto``, ``local`` or ``goX.Y.Z``."""
+    value = _raw(env, "go-version").lower()
+    if value in ("", "auto", "local"):
+        return value or "auto"
+    release = value.removeprefix("go")
+    if not _RELEASE.fullmatch(release):
+        raise UsageError(
+            f"input go-version: expected a Go release such as 1.26.6, `local` or empty "
+            f"(what go.mod asks for), got {value!r}"
+        )
+    return "go" + release
+
+
 def read_inputs(env: Mapping[str, str]) -> Inputs:
     """Validated inputs; a bad value is a UsageError naming the input."""
     return Inputs(
@@ -118,6 +136,7 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         config=_raw(env, "config"),
         allow_pull_request_target=_bool(env, "allow-pull-request-target", False),
         go_cache=_raw(env, "go-cache"),
+        go_version=_go_version(env),
         report_path=_raw(env, "report-path"),
         shard=_shard(env),
         pull_request=_int(env, "pull-request", 0) or None,

@@ -85,11 +85,15 @@ def _environment(env: Mapping[str, str], inputs: Inputs) -> dict[str, str]:
             f"GIT_CONFIG_VALUE_{count}": "*",
         }
     )
+    # The image says GOTOOLCHAIN=local; the input decides (default: what go.mod asks for).
+    result["GOTOOLCHAIN"] = inputs.go_version
     if inputs.go_cache:
         workspace = env.get("GITHUB_WORKSPACE") or "."
         result["GOCACHE"] = _seeded_cache(
             os.path.join(workspace, inputs.go_cache), env.get("GOCACHE", "")
         )
+        # The module cache too, and with it the toolchains the go command downloads.
+        result["GOMODCACHE"] = os.path.join(result["GOCACHE"], "mod")
     return result
 
 
@@ -100,6 +104,12 @@ def _seeded_cache(path: str, image_cache: str) -> str:
     if fresh and image_cache and os.path.isdir(image_cache):
         shutil.copytree(image_cache, path, dirs_exist_ok=True)
     os.makedirs(path, exist_ok=True)
+    # git ignores the cache, which lies in the working tree: the modules' .go files in it are
+    # not untracked sources to hide from the builds (the go command refuses to overlay them).
+    ignore = os.path.join(path, ".gitignore")
+    if not os.path.exists(ignore):
+        with open(ignore, "w", encoding="utf-8") as fh:
+            fh.write("*\n")
     return path
 
 

@@ -18,7 +18,6 @@ from escape_guard.build.compile import (
     RevisionBuild,
     build_revision,
     go_command,
-    go_version,
     kept_explanations,
     run_build,
     step_resolver,
@@ -118,10 +117,10 @@ def _declared(
 class Ahead:
     """What threads work out while the main one reads the revisions and their diff."""
 
-    def __init__(self, git: Git, scratch: str, env: Mapping[str, str]) -> None:
+    def __init__(self, git: Git, scratch: str) -> None:
         self.scratch = scratch  # removed when the comparison is done
         self.work = Task(lambda: WorkingTree.inspect(git))
-        self.version = Task(lambda: go_version(env, cwd=git.root))  # asked for when building
+        self.version = ""  # of the toolchain chosen for both revisions (build/toolchain.py)
         self._trees: dict[str, Task[Tree | str]] = {}
 
     def see(self, label: str, sha: str) -> None:
@@ -135,7 +134,6 @@ class Ahead:
 
     def join(self) -> None:
         self.work.join()
-        self.version.join()
         for task in self._trees.values():
             task.join()
 
@@ -165,7 +163,7 @@ def build_both(
     if packages is not None and work.usable:
         built = _build_together(job, ahead, packages, linemap, notes)
     analyses = built or _build_apart(job, ahead, notes)
-    return ahead.version.result(), *analyses
+    return ahead.version, *analyses
 
 
 class _Job(NamedTuple):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -64,6 +65,8 @@ _GOGC = "400"
 _FACTS = (b": leaking param", b": leaking closure", b": can inline ", b": inlining call to ")
 FACT_KINDS = frozenset({Kind.LEAKING_PARAM, Kind.INLINING})
 _NO_DWARF = "-dwarf=false"
+_NEUTRAL_GOFLAGS = "-buildvcs=false"  # what every build passes anyway
+_MOD_MOD = re.compile(r"(?:^|\s)--?mod=mod(?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ class RevisionBuild(NamedTuple):
 
 def go_version(env: Mapping[str, str], *, cwd: str | None = None) -> str:
     """The version of the Go toolchain ``go`` on PATH resolves to (e.g. ``go1.27.3``)."""
-    return run(["go", "env", "GOVERSION"], env=env, cwd=cwd).stdout.strip()
+    return run(["go", "env", "GOVERSION"], env=build_environment(env), cwd=cwd).stdout.strip()
 
 
 def go_command(
@@ -135,12 +138,29 @@ def go_command(
 
 
 def build_environment(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment of the go command: the user's, with a thriftier garbage collector.
+    """The environment of the go command: the user's, read-only, with a thriftier collector.
 
     The compiler allocates heavily; a heap goal of 5× the live heap instead of 2× takes
     a few percent off its time for a fifth more memory. A GOGC the user set is kept.
+    ``-mod=mod`` is taken out of GOFLAGS (see ``readonly_goflags``).
     """
-    return {"GOGC": _GOGC, **env}
+    result = {"GOGC": _GOGC, **env}
+    goflags = result.get("GOFLAGS", "")
+    if goflags.strip():
+        # Set but empty, GOFLAGS would be read from go env -w's file: keep it set.
+        result["GOFLAGS"] = readonly_goflags(goflags) or _NEUTRAL_GOFLAGS
+    return result
+
+
+def readonly_goflags(goflags: str) -> str:
+    """GOFLAGS without ``-mod=mod``, which lets a build rewrite go.mod and go.sum.
+
+    The go command's default is then what applies: read-only, or vendor mode when the
+    module has a consistent vendor directory (go 1.14 and later). ``-mod=vendor`` and
+    ``-mod=readonly`` stay. With ``-mod=mod`` a go.mod without a ``go`` line is even
+    rewritten, which fails when -overlay supplies that go.mod (a base revision's).
+    """
+    return _MOD_MOD.sub("", goflags).strip()
 
 
 class Builds:
@@ -285,7 +305,21 @@ def run_build(
             errors = _first_errors(output)
     where = f" in module {step.module.dir}" if step.module.dir else ""
     shown = "\n".join(f"  {line}" for line in errors) or "  (the go command printed nothing)"
-    raise BuildError(f"the {label} does not build{where} (go build exited {code}):\n{shown}")
+    hint = _readonly_hint(spec.env, errors)
+    raise BuildError(f"the {label} does not build{where} (go build exited {code}):\n{shown}{hint}")
+
+
+def _readonly_hint(env: Mapping[str, str], errors: Sequence[str]) -> str:
+    """Why a build that -mod=mod would have repaired fails: the flag is not used."""
+    goflags = env.get("GOFLAGS", "")
+    if readonly_goflags(goflags) == goflags.strip():
+        return ""
+    if not any("go.mod" in line or "go.sum" in line for line in errors):
+        return ""
+    return (
+        "\n(GOFLAGS -mod=mod is not used: escape-guard never modifies go.mod or go.sum, "
+        "so a revision builds as `go build` builds it with -mod=readonly; `go mod tidy` fixes that)"
+    )
 
 
 def trimmed(tree: Tree) -> bool:
