@@ -573,7 +573,7 @@ def render(
         "dependency bump's ways: `go build std` and `go build -trimpath std`; naive=, shared: "
         "`go build -trimpath std`; naive*, floor, floor‖: `go build std`; cold: empty; user's "
         "cache: `go build std` then `go build ./...` of main",
-        f"the benchmark took {info['took']} (setup included)",
+        f"escape-guard at {info['revision']}; the benchmark took {info['took']} (setup included)",
         "",
         "wall time, seconds (median)",
         _table(
@@ -659,7 +659,7 @@ def _findings(results: Results, small: Workload, consumer: Consumer) -> str:
                 _found(eg, new),
                 _found(eg, indirect, indirect=True),
                 _found(naive, new + indirect) if naive.samples else "–",
-                str(len(also)) if also else "none",
+                f"{len(also)} (below)" if also else "none",
             ]
         )
     table = _table(
@@ -816,12 +816,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cold_runs": str(cold_runs),
             "others": _others(busy_start),
             "took": f"{(time.perf_counter() - began) / 60:.1f} min",
+            "revision": _revision(),
         }
         print(render(results, small, large, consumer, info=info))
         if args.save:
             raw = _raw(results, small, large, consumer)
             args.save.write_text(json.dumps(raw, indent=1), "utf-8")
     return 0
+
+
+def _revision() -> str:
+    """The commit escape-guard's sources are at, and whether they differ from it."""
+    git = _git(ROOT, os.environ)
+    try:
+        commit = git("rev-parse", "--short", "HEAD").strip()
+        dirty = git("status", "--porcelain", "--", "src").strip()
+    except RuntimeError:
+        return "an unknown commit"
+    return f"{commit} with uncommitted changes in src/" if dirty else commit
 
 
 def _busy_seconds() -> float | None:
