@@ -711,3 +711,28 @@ def test_the_other_variable_of_a_kept_line_escapes_now(repo: Repo) -> None:
     assert report["new"][0]["anchor"] == 8
     assert what(report["fixed"]) == [("lib.go", 7, "moved", "x")]
     assert report["indirect"] == [] and report["indirect_fixed"] == []
+
+
+@pytest.mark.parametrize(
+    "pattern", ["./nope/...", "./lib/missing", "example.com/m/nope", "example.com/other/..."]
+)
+def test_a_package_pattern_matching_nothing_is_a_usage_error(repo: Repo, pattern: str) -> None:
+    branch(repo, {"lib/lib.go": LIB.replace("package m", "package lib")}, base={"main.go": LIB})
+    code, report = run(repo, "--packages", f"./lib/...,{pattern}")
+    assert code == 2
+    assert pattern in report["error"] and "matches no Go package" in report["error"]
+    code, _ = run(repo, "--packages", "./lib/...,example.com/m/lib")  # both select lib
+    assert code == 1
+
+
+def test_an_ignore_glob_hiding_every_changed_file_is_said(repo: Repo) -> None:
+    gen = "package m\n\nvar genSink *int\n\n// GenGrab keeps.\n"
+    gen += "func GenGrab() {\n\tv := 1\n\tgenSink = &v\n}\n"
+    config = "ignore: ['**/*_gen.go']\n"
+    branch(repo, {"m_gen.go": gen, ".escape-guard.yml": config}, base={"lib.go": LIB})
+    code, report = run(repo)
+    assert (code, report["new"], len(report["ignored"])) == (0, [], 1)
+    assert any(
+        "every changed Go file matches an ignore pattern" in n and "`**/*_gen.go`" in n
+        for n in report["notes"]
+    )

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from escape_guard.build.analysis import Ahead
 from escape_guard.build.compile import BuildSpec
 from escape_guard.build.constraints import Platform, excluded_by, platform_of
+from escape_guard.build.modules import Module, module_dirs, module_path, unmatched
 from escape_guard.build.reach import Revisions as BuildRevisions
 from escape_guard.build.reach import build_reached, reaches_beyond
 from escape_guard.build.toolchain import read_toolchain, select_toolchain
@@ -29,6 +30,7 @@ from escape_guard.diffmap import (
 )
 from escape_guard.errors import GitError, UsageError
 from escape_guard.git import Git
+from escape_guard.globs import matches
 from escape_guard.merge import select_shard
 from escape_guard.model import Report, Revision
 from escape_guard.normalize import identity
@@ -151,6 +153,8 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
             lambda: read_toolchain(git, base=revs.merge_base, head=revs.head.sha, env=options.env)
         )
         linemap = parse_diff(git.diff(revs.merge_base, revs.head.sha))
+    if config.packages != ("./...",):  # "./..." matches nothing only where nothing is
+        _check_patterns(git, revs, config.packages)
     notes = list(revs.notes)
     report = Report(
         revs.base, revs.head, revs.merge_base, (), packages=config.packages, notes=tuple(notes)
@@ -189,6 +193,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         findings = [attribute(f, linemap, head.sources, base.sources) for f in findings]
         findings = [verdict(f, config, head.sources, base.sources) for f in findings]
         notes.extend(directive_notes(findings, head.sources))
+        notes.extend(_all_ignored(linemap, config))
     return report._replace(
         findings=tuple(findings),
         go_version=version,
@@ -214,6 +219,44 @@ def not_compiled(git: Git, revs: Revisions, linemap: LineMap, target: Platform) 
             tags = f" with tags {','.join(sorted(target.tags))}" if target.tags else ""
             notes.append(f"not analysed: `{path}` {why} (built for {target.name}{tags})")
     return notes
+
+
+def _all_ignored(linemap: LineMap, config: Config) -> list[str]:
+    """A note when the configuration's ``ignore`` hides every changed Go file."""
+    changed = sorted(
+        p for f in linemap.files if (p := f.new_path) and p.endswith(".go") and package_dirs([p])
+    )
+    if not changed or not config.ignore:
+        return []
+    if not all(any(matches(p, pattern) for pattern in config.ignore) for p in changed):
+        return []
+    patterns = ", ".join(f"`{p}`" for p in config.ignore)
+    where = config.source or "the configuration"
+    return [
+        f"every changed Go file matches an ignore pattern of {where} ({patterns}): "
+        "escapes in them are never reported"
+    ]
+
+
+def _check_patterns(git: Git, revs: Revisions, patterns: tuple[str, ...]) -> None:
+    """Raise a UsageError naming a package pattern that selects no package at either revision."""
+    modules: dict[str, Module] = {}
+    directories: set[str] = set()
+    for sha in (revs.merge_base, revs.head.sha):
+        files = git.files(sha)
+        directories |= package_dirs(files)
+        wanted = {f"{sha}:{d}/go.mod" if d else f"{sha}:go.mod": d for d in module_dirs(files)}
+        for spec, text in git.blobs(wanted).items():
+            path = module_path(text.decode("utf-8", "replace"))
+            if path:
+                modules.setdefault(wanted[spec], Module(path, wanted[spec]))
+    missing = unmatched(patterns, directories, list(modules.values()))
+    if missing:
+        raise UsageError(
+            f"package pattern {missing[0]!r} (from --packages, the packages input or the "
+            "configuration file) matches no Go package at the base or the head: patterns are "
+            "relative to the repository root (./..., ./cmd/...) or import paths"
+        )
 
 
 def _profile(git: Git, pgo: str) -> str:

@@ -95,13 +95,9 @@ def _skipped(name: str) -> bool:
 def _module_path(gomod: str) -> str:
     try:
         with open(gomod, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                words = line.split("//", 1)[0].split()
-                if len(words) == 2 and words[0] == "module":
-                    return words[1].strip('"`')
+            return module_path(fh.read())
     except FileNotFoundError:
-        pass  # removed since the directory was listed
-    return ""
+        return ""  # removed since the directory was listed
 
 
 def plan(
@@ -155,6 +151,46 @@ def _plan_packages(
         if any(w and _selects(w, local, import_path) for w in wanted):
             chosen.setdefault(module, []).append(local)
     return [Step(module, tuple(locals_)) for module, locals_ in chosen.items()]
+
+
+def unmatched(
+    patterns: Sequence[str], directories: Iterable[str], modules: Sequence[Module]
+) -> list[str]:
+    """The patterns that select none of the package ``directories`` (repository-relative)."""
+    places: list[tuple[Module, str]] = []
+    for directory in directories:
+        owner = _owner_dir(directory, modules)
+        module = next((m for m in modules if m.dir == owner and is_under(directory, m.dir)), None)
+        if module is not None:
+            places.append((module, directory[len(module.dir) :].lstrip("/")))
+    missing: list[str] = []
+    for pattern in patterns:
+        if not any(
+            (wanted := _pattern_for(pattern, module, modules))
+            and _selects(wanted, f"./{rel}" if rel else ".", import_path(module, rel))
+            for module, rel in places
+        ):
+            missing.append(pattern)
+    return missing
+
+
+def module_dirs(paths: Iterable[str]) -> list[str]:
+    """The directories of the ``go.mod`` files among ``paths`` that the go command sees."""
+    return sorted(
+        posixpath.dirname(p)
+        for p in paths
+        if posixpath.basename(p) == "go.mod"
+        and not any(_skipped(d) for d in posixpath.dirname(p).split("/") if d)
+    )
+
+
+def module_path(text: str) -> str:
+    """The module path a go.mod's text declares ("" when it declares none)."""
+    for line in text.splitlines():
+        words = line.split("//", 1)[0].split()
+        if len(words) == 2 and words[0] == "module":
+            return words[1].strip('"`')
+    return ""
 
 
 def _selects(pattern: str, local: str, import_path: str) -> bool:
