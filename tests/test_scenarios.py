@@ -736,3 +736,15 @@ def test_an_ignore_glob_hiding_every_changed_file_is_said(repo: Repo) -> None:
         "every changed Go file matches an ignore pattern" in n and "`**/*_gen.go`" in n
         for n in report["notes"]
     )
+
+
+def test_a_working_tree_that_does_not_build_is_named_as_such(repo: Repo) -> None:
+    branch(repo, {"lib.go": LIB + "\n// Two.\nfunc Two() {}\n"}, base={"lib.go": LIB})
+    on = repo.git("rev-parse", "HEAD")
+    repo.write({"lib.go": LIB + "\nfunc Broken() { undefined() }\n"})  # not committed
+    code, report = run(repo)
+    assert code == 3
+    assert (
+        f"the head revision, the working tree (uncommitted changes on top of {on[:7]})"
+        in (report["error"])
+    )

@@ -183,7 +183,9 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
             ahead,
             spec,
             linemap,
-            BuildRevisions(revs.merge_base, revs.head.sha),
+            BuildRevisions(
+                revs.merge_base, revs.head.sha, revs.head.describe() if revs.head.on else ""
+            ),
             packages=packages,
             explain=options.explain,
             notes=notes,

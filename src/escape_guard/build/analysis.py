@@ -149,16 +149,18 @@ def build_both(
     explain: bool,
     notes: list[str],
     declared: frozenset[str] = frozenset(),
+    head_name: str = "",
 ) -> tuple[str, Analysis, Analysis]:
     """The toolchain's version and the analyses of revisions ``base`` and ``head`` (SHAs).
 
     One go command builds both when it can (see together.py), else each has its own. Only
     the head needs -m=2: explanations are for findings, which are head records.
     ``declared``: directories whose declarations both analyses read (``facts.declarations``).
+    ``head_name``: how messages name the head (the working tree is no commit to look up).
     """
     head_spec = replace(spec, explain=explain, explain_where=_in_files(linemap.changed_paths))
     work = ahead.work.result()
-    job = _Job(work, base, head, spec, head_spec, packages, declared)
+    job = _Job(work, base, head, spec, head_spec, packages, declared, head_name)
     built = None
     if packages is not None and work.usable:
         built = _build_together(job, ahead, packages, linemap, notes)
@@ -176,6 +178,7 @@ class _Job(NamedTuple):
     head_spec: BuildSpec
     packages: frozenset[str] | None
     declared: frozenset[str]
+    head_name: str
 
 
 def _build_together(
@@ -253,9 +256,9 @@ def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, A
     they import only the standard library), so it finds those dependencies in the cache
     and its go command loads while the base compiles.
     """
-    work, base_sha, head_sha, spec, head_spec, packages, declared = job
+    work, base_sha, head_sha, spec, head_spec, packages, declared, head_name = job
     base_label = f"base revision {base_sha[:12]}"
-    head_label = f"head revision {head_sha[:12]}"
+    head_label = f"head revision, {head_name}," if head_name else f"head revision {head_sha[:12]}"
     builds = Builds()
     base_compiling = threading.Event()
 

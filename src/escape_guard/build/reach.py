@@ -40,6 +40,7 @@ _NAMED = 4  # packages named in a note before "and N more"
 class Revisions(NamedTuple):
     base: str  # SHA
     head: str
+    head_name: str = ""  # how messages name the head, when its SHA is no commit to look up
 
 
 def build_reached(
@@ -56,8 +57,8 @@ def build_reached(
     reaches (``packages``: the directories holding changed Go files; None: every package)."""
     if packages is None:
         return build_both(
-            ahead, replace(spec, facts=True), linemap, **revisions._asdict(), packages=None,
-            explain=explain, notes=notes,
+            ahead, replace(spec, facts=True), linemap, base=revisions.base, head=revisions.head,
+            packages=None, explain=explain, notes=notes, head_name=revisions.head_name,
         )  # fmt: skip
     waves = _Waves(ahead, spec, linemap, revisions, explain=explain, notes=notes)
     return waves.run(packages)
@@ -150,6 +151,7 @@ class _Waves:
             explain=self.explain,
             notes=self.notes,
             declared=declared,
+            head_name=self.revisions.head_name,
         )
 
     def _exporters(self, base: Analysis, head: Analysis) -> dict[str, str]:
