@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.goproxy import (
+    SEAL,
     GoRelease,
     Proxy,
     add_toolchain,
@@ -31,21 +32,6 @@ import "golang.org/x/text/unicode/norm"
 
 func Compose(s string) string {
 	return norm.NFC.String(s)
-}
-"""
-# chacha20poly1305.New inlines at go1.25.5's x/crypto and not at go1.27.3's: after the bump
-# the Seal call is no longer devirtualized and nonce, passed to an interface method, escapes.
-SEAL = """package consumer
-
-import "golang.org/x/crypto/chacha20poly1305"
-
-func SealZero(key, msg []byte) []byte {
-	aead, err := chacha20poly1305.New(key)
-	if err != nil {
-		return nil
-	}
-	var nonce [chacha20poly1305.NonceSize]byte
-	return aead.Seal(nil, nonce[:], msg, nil)
 }
 """
 
@@ -161,7 +147,9 @@ def test_a_dependency_bump_moves_a_consumers_local_to_the_heap(
     outputs = []
     for release in (older, newer):
         requires = {CRYPTO: goproxy.version(CRYPTO, release)}
-        module = consumer(tmp_path / release.version, requires, SEAL)
+        module = consumer(
+            tmp_path / release.version, requires, SEAL.replace("package m", "package consumer")
+        )
         outputs.append(go(module, proxy_env, "build", "-gcflags=-m", "./...").stderr)
     before, after = outputs
     assert "inlining call to chacha20poly1305.New" in before

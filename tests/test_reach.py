@@ -19,7 +19,7 @@ from escape_guard.errors import UsageError
 from escape_guard.model import Report
 from escape_guard.pipeline import DiffOptions, run_diff
 from tests.conftest import Repo
-from tests.goproxy import Proxy, releases
+from tests.goproxy import SEAL, Proxy, releases
 from tests.reference import BuildOptions, Row, project, reference
 
 pytestmark = pytest.mark.go
@@ -218,19 +218,6 @@ def test_a_constant_that_changes_moves_an_importers_buffer_to_the_heap(repo: Rep
     assert any("package-level declarations changed" in n for n in report.notes)
 
 
-SEAL = """package m
-
-import "golang.org/x/crypto/chacha20poly1305"
-
-func SealZero(key, msg []byte) []byte {
-	aead, err := chacha20poly1305.New(key)
-	if err != nil {
-		return nil
-	}
-	var nonce [chacha20poly1305.NonceSize]byte
-	return aead.Seal(nil, nonce[:], msg, nil)
-}
-"""
 CRYPTO = "golang.org/x/crypto"
 
 

@@ -10,7 +10,7 @@ from escape_guard.model import Finding, Kind, Report, Revision, Status
 from escape_guard.pipeline import DiffOptions, run_diff
 from tests.conftest import Repo
 from tests.factories import record
-from tests.goproxy import Proxy, releases
+from tests.goproxy import SEAL, Proxy, releases
 from tests.reference import BuildOptions, Row, find_modules, project, reference
 
 pytestmark = pytest.mark.go
@@ -105,21 +105,6 @@ def test_a_callee_that_starts_leaking_moves_an_unchanged_callers_local(repo: Rep
 
     # app/ did not change: its v moves to the heap because of lib's change.
     assert rows == [Row("indirect", "app/app.go", 6, "moved", "v")]
-
-
-SEAL = """package m
-
-import "golang.org/x/crypto/chacha20poly1305"
-
-func SealZero(key, msg []byte) []byte {
-	aead, err := chacha20poly1305.New(key)
-	if err != nil {
-		return nil
-	}
-	var nonce [chacha20poly1305.NonceSize]byte
-	return aead.Seal(nil, nonce[:], msg, nil)
-}
-"""
 
 
 def test_a_dependency_bump_moves_an_unchanged_local(
