@@ -309,3 +309,33 @@ def test_the_bump_moves_the_nonce_to_the_heap_from_a_warm_module_cache(
         assert found == {"main": False, "bump": True}
     finally:
         consumer.remove(made_consumer)
+
+
+def test_the_report_renders_every_scenario_with_the_ways_each_leaves_out(tmp_path: Path) -> None:
+    def series(seconds: float, **fields: Any) -> Any:
+        phases = {"base": seconds / 2, "head": seconds / 2, "build": seconds}
+        return bench_run.Series([bench_run.Sample(seconds, dict(phases), **fields)])
+
+    scenarios = {name: ("io",) for name in bench_run.SCENARIOS}
+    small = workload.Workload(tmp_path, ("io", "bufio"), 10, scenarios, ("bufio",), ("bufio",))
+    results = bench_run.Results()
+    for name in bench_run.SCENARIOS:
+        new, indirect = small.expected(name)
+        results.scenarios[name] = {
+            way: bench_run.Series()
+            if way in bench_run.SKIPPED.get(name, ())
+            else series(1.0, new=new if way == "eg" else new + indirect, indirect=indirect)
+            for way in bench_run.WAYS
+        }
+    results.doubled = results.cold = results.user = series(1.0, new=1, indirect=0)
+    results.bump = {way: series(2.0, new=0, indirect=1) for way in ("eg", "naive", "build")}
+    results.bump["naive"] = series(2.0, new=1)
+    made = consumer.Consumer(tmp_path, tmp_path, None, (consumer.CRYPTO, "v1", "v2"), {})
+    info = dict.fromkeys(("go", "cpus", "runs", "cold_runs", "others", "took", "revision"), "x")
+
+    text = bench_run.render(results, small, small, made, info=info)
+
+    for name in (*bench_run.SCENARIOS, "user (leaf)", "dependency bump"):
+        assert f"\n{name} " in text
+    assert "≠" not in text.replace("a≠b!", "")  # every count is the expected one
+    assert "deep-body                  1.00     1.00 [1.00–1.00] met" in text
