@@ -52,6 +52,12 @@ def test_merge_pairs_a_function_moved_across_shards() -> None:
     assert merged.notes == ("shard 1/2", "shard 2/2")
 
 
+def test_an_importer_two_shards_reach_is_reported_once() -> None:
+    caller = finding(record(path="app/app.go", line=6, function="Use"), status=Status.INDIRECT)
+    merged = merge_reports([report(caller), report(caller)])
+    assert merged.findings == (caller,)
+
+
 def test_merge_refuses_reports_of_different_comparisons() -> None:
     other = report(head=Revision("x", "9" * 40))
     with pytest.raises(UsageError, match="different revisions"):

@@ -42,7 +42,7 @@ def merge_reports(reports: Sequence[Report]) -> Report:
                 f"({first.merge_base[:12]}..{first.head.sha[:12]} and "
                 f"{other.merge_base[:12]}..{other.head.sha[:12]}); merge the shards of one run"
             )
-    findings = _pair_moves([f for r in reports for f in r.findings])
+    findings = _pair_moves(_once([f for r in reports for f in r.findings]))
     return first._replace(
         findings=tuple(sort_findings(findings)),
         go_version=next((r.go_version for r in reports if r.go_version), ""),
@@ -50,6 +50,19 @@ def merge_reports(reports: Sequence[Report]) -> Report:
         timings=_slowest(reports),
         notes=tuple(dict.fromkeys(n for r in reports for n in r.notes)),
     )
+
+
+def _once(findings: list[Finding]) -> list[Finding]:
+    """Each finding once: two shards whose changes reach the same importer both compile it."""
+    seen: set[tuple[object, ...]] = set()
+    kept: list[Finding] = []
+    for finding in findings:
+        r = finding.record
+        key = (finding.status, r.path, r.line, r.column, r.message)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
 
 
 def _pair_moves(findings: list[Finding]) -> list[Finding]:
