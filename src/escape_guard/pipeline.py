@@ -135,7 +135,7 @@ def run_diff(
         goos, _, goarch = options.platforms[0].partition("/")
         options = replace(options, env={**options.env, "GOOS": goos, "GOARCH": goarch})
     with tempfile.TemporaryDirectory(prefix="escape-guard-") as scratch:
-        ahead = Ahead(found, scratch)
+        ahead = Ahead(found, scratch, options.env)
         try:
             return _run_diff(options, found, ahead, Timer(progress))
         finally:
@@ -150,7 +150,13 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         ahead.see("head", revs.head.sha)
         # One toolchain, the head's, for both revisions (see build/toolchain.py).
         toolchain = Task(
-            lambda: read_toolchain(git, base=revs.merge_base, head=revs.head.sha, env=options.env)
+            lambda: read_toolchain(
+                git,
+                base=revs.merge_base,
+                head=revs.head.sha,
+                env=options.env,
+                local=ahead.local_go,
+            )
         )
         linemap = parse_diff(git.diff(revs.merge_base, revs.head.sha))
     if config.packages != ("./...",):  # "./..." matches nothing only where nothing is

@@ -26,6 +26,7 @@ from escape_guard.build.compile import (
 from escape_guard.build.facts import Declarations, declarations
 from escape_guard.build.modules import Module, Step, import_path, module_of_dir
 from escape_guard.build.together import Arrangement, arrange
+from escape_guard.build.toolchain import local_go
 from escape_guard.diffmap import LineMap
 from escape_guard.errors import BuildError
 from escape_guard.git import Git
@@ -117,9 +118,10 @@ def _declared(
 class Ahead:
     """What threads work out while the main one reads the revisions and their diff."""
 
-    def __init__(self, git: Git, scratch: str) -> None:
+    def __init__(self, git: Git, scratch: str, env: Mapping[str, str]) -> None:
         self.scratch = scratch  # removed when the comparison is done
         self.work = Task(lambda: WorkingTree.inspect(git))
+        self.local_go = local_go(git, env)  # the go on PATH, before the toolchain is chosen
         self.version = ""  # of the toolchain chosen for both revisions (build/toolchain.py)
         self._trees: dict[str, Task[Tree | str]] = {}
 
@@ -134,6 +136,7 @@ class Ahead:
 
     def join(self) -> None:
         self.work.join()
+        self.local_go.join()
         for task in self._trees.values():
             task.join()
 

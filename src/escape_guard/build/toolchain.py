@@ -164,9 +164,19 @@ class Selected(NamedTuple):
     version: str  # the chosen toolchain's GOVERSION, e.g. "go1.27.3"
 
 
-def read_toolchain(git: Git, *, base: str, head: str, env: Mapping[str, str]) -> Known:
-    """The local toolchain, GOTOOLCHAIN and both revisions' lines (no download: cheap)."""
-    facts = Task(lambda: _go_env(env, cwd=git.root))
+def read_toolchain(
+    git: Git,
+    *,
+    base: str,
+    head: str,
+    env: Mapping[str, str],
+    local: Task[dict[str, str]] | None = None,
+) -> Known:
+    """The local toolchain, GOTOOLCHAIN and both revisions' lines (no download: cheap).
+
+    ``local``: ``local_go`` started already (it needs no revision, so it can start first).
+    """
+    facts = local or local_go(git, env)
     head_asks, base_asks = _asked(git, head, "head", env), _asked(git, base, "base", env)
     found = facts.result()
     configured = env.get("GOTOOLCHAIN") or _configured(found)
@@ -201,6 +211,11 @@ def select_toolchain(known: Known, env: Mapping[str, str], *, cwd: str) -> Selec
     if known.goflags:
         pinned["GOFLAGS"] = known.goflags  # go env -w's too, for build_environment to clean
     return Selected(pinned, describe(choice, go_version, local, known.head), go_version)
+
+
+def local_go(git: Git, env: Mapping[str, str]) -> Task[dict[str, str]]:
+    """Start asking the go on PATH for its own version and configuration (``go env``)."""
+    return Task(lambda: _go_env(env, cwd=git.root))
 
 
 def _go_env(env: Mapping[str, str], *, cwd: str) -> dict[str, str]:
