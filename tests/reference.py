@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from escape_guard.build.checkout import Tree
 from escape_guard.compare import compare
@@ -121,6 +121,16 @@ def project(findings: Report | Iterable[Finding]) -> list[Row]:
         Row(str(f.status), f.record.path, f.record.line, str(f.record.kind), f.record.expression)
         for f in chosen
         if f.status in PROJECTED
+    ]
+    return sorted(rows, key=lambda r: (r.path, r.line, r.status, r.kind, r.expression))
+
+
+def report_rows(report: Mapping[str, Any]) -> list[Row]:
+    """``project`` of a JSON report (``--format json``), for tests that run the command line."""
+    rows = [
+        Row(status, f["path"], f["line"], f["kind"], f["expression"])
+        for status in ("new", "fixed", "indirect")
+        for f in report[status]
     ]
     return sorted(rows, key=lambda r: (r.path, r.line, r.status, r.kind, r.expression))
 

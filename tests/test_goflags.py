@@ -17,6 +17,7 @@ import pytest
 from escape_guard.build.compile import build_environment, readonly_goflags
 from escape_guard.cli import main
 from tests.conftest import Repo
+from tests.reference import reference, report_rows
 
 pytestmark = pytest.mark.go
 
@@ -99,6 +100,7 @@ def test_a_base_go_mod_without_a_go_line_builds(repo: Repo) -> None:
     assert code == 1, report
     assert [f["expression"] for f in report["new"]] == ["n"]
     assert _module_files(repo) == before
+    assert report_rows(report) == reference(repo.path, "main", "feature", repo.env)
 
 
 VENDORED_GO_MOD = "module example.com/m\n\ngo 1.21\n\nrequire example.com/dep v1.0.0\n"

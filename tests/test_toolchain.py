@@ -36,6 +36,7 @@ from escape_guard.build.toolchain import (
 from escape_guard.cli import main
 from escape_guard.errors import BuildError, EnvironmentProblem
 from tests.conftest import ROOT, Repo
+from tests.reference import reference, report_rows
 
 LOCAL = "go1.27.3"  # the pinned release (requirements-dev.txt)
 
@@ -265,6 +266,8 @@ def test_the_heads_toolchain_builds_both_whatever_is_checked_out(
         "GOTOOLCHAIN=auto)"
     ]
     assert [f["expression"] for f in report["new"]] == ["n"]
+    # The reference: both revisions built by go1.27.3 (the go on the suite's PATH).
+    assert report_rows(report) == reference(repo.path, "main", "feature", repo.env)
 
 
 @pytest.mark.go
