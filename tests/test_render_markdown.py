@@ -413,3 +413,13 @@ def test_a_working_tree_head_is_named_by_the_commit_it_sits_on() -> None:
     body = render(report(finding(), head=tree))
     assert "head the working tree (uncommitted changes on top of `2222222`)" in body
     assert "4444444" not in body
+
+
+def test_findings_of_some_platforms_only_say_which() -> None:
+    windows = finding(status=Status.NEW)._replace(platforms=("windows/amd64",))
+    everywhere = finding(status=Status.NEW, line=40)
+    both = ("linux/amd64", "windows/amd64")
+    body = render(report(windows, everywhere)._replace(platforms=both))
+    assert "(on `windows/amd64` only)" in body
+    assert body.count(" only)") == 1  # the finding on every platform says nothing
+    assert "for `linux/amd64`, `windows/amd64`" in body
