@@ -137,6 +137,11 @@ class LineMap:
         """Head paths the diff touches (added, modified, renamed)."""
         return frozenset(self._by_new)
 
+    @cached_property
+    def touched_paths(self) -> frozenset[str]:
+        """Every path the diff names, on either side (a rename's old and new path)."""
+        return frozenset(p for f in self.files for p in (f.old_path, f.new_path) if p)
+
     @property
     def deleted_paths(self) -> frozenset[str]:
         return frozenset(f.old_path for f in self.files if f.old_path and f.new_path is None)
@@ -164,7 +169,7 @@ def go_files_changed(linemap: LineMap) -> bool:
     Test files and what the go command ignores (``testdata``, names starting with ``.`` or
     ``_``) do not count; module files, ``vendor/modules.txt`` and PGO profiles do.
     """
-    paths = {p for f in linemap.files for p in (f.old_path, f.new_path) if p is not None}
+    paths = linemap.touched_paths
     return any(_is_build_input(p) for p in paths)
 
 
@@ -173,9 +178,7 @@ def nothing_built_note(linemap: LineMap) -> str:
 
     "No Go files changed" would be wrong for a ``.go`` file under ``testdata/`` or ``_tools/``.
     """
-    paths = sorted(
-        {p for f in linemap.files for p in (f.old_path, f.new_path) if p and p.endswith(".go")}
-    )
+    paths = sorted(p for p in linemap.touched_paths if p.endswith(".go"))
     if not paths:
         return "no Go files, module files or PGO profiles changed: nothing was built"
     shown = "; ".join(f"{p}: {_skipped_because(p)}" for p in paths[:_SHOWN_SKIPPED])
@@ -203,7 +206,7 @@ def changed_packages(linemap: LineMap) -> frozenset[str]:
 
     ``""`` is the repository root. A directory may exist in only one revision.
     """
-    return package_dirs(p for f in linemap.files for p in (f.old_path, f.new_path) if p)
+    return package_dirs(linemap.touched_paths)
 
 
 def package_dirs(paths: Iterable[str]) -> frozenset[str]:

@@ -188,7 +188,7 @@ def _build_together(
     job: _Job, ahead: Ahead, packages: frozenset[str], linemap: LineMap, notes: list[str]
 ) -> tuple[Analysis, Analysis] | None:
     """Both revisions from one go command per module; None when they must be built apart."""
-    changed = [p for f in linemap.files for p in (f.old_path, f.new_path) if p]
+    changed = linemap.touched_paths
     base, head = ahead.seen("base"), ahead.seen("head")
     if isinstance(base, str) or isinstance(head, str):
         return None  # a revision needs a worktree

@@ -12,7 +12,7 @@ exports did not are never compiled with -m.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -66,7 +66,7 @@ def build_reached(
 
 def reaches_beyond(linemap: LineMap) -> bool:
     """Whether the change can reach packages without changed Go files before any is built."""
-    paths = [p for f in linemap.files for p in (f.old_path, f.new_path) if p]
+    paths = linemap.touched_paths
     return bool(module_changes(paths) or profile_changes(paths))
 
 
@@ -85,7 +85,7 @@ class _Waves:
         self.spec = replace(spec, facts=True)
         self.explain, self.notes = explain, notes
         self._graphs: tuple[Graph, Graph] | None = None
-        self.paths = sorted({p for f in linemap.files for p in (f.old_path, f.new_path) if p})
+        self.paths = sorted(linemap.touched_paths)
 
     def run(self, changed: frozenset[str]) -> tuple[str, Analysis, Analysis]:
         reached: dict[str, str] = {}
@@ -95,15 +95,16 @@ class _Waves:
             reached.update(language_reach(*self.graphs()))
         if profiles and self.spec.pgo == "auto":
             reached.update(profile_reach(self.graphs(), profiles))
-        first = self._with_mains(changed | reached.keys(), reached)
+        reached.update(self._mains(changed | reached.keys()))
+        first = changed | reached.keys()
         version, base, head = self._build(first, declared=changed)
         exporters = self._exporters(base, head)
         if exporters:
             reach = export_reach(self.graphs(), exporters)
             more = {d: why for d, why in reach.items() if d not in first}
-            second = self._with_mains(more, more) - first
-            if second:
-                _, base_more, head_more = self._build(second, declared=frozenset())
+            more.update(self._mains(more.keys(), built=first))
+            if more:
+                _, base_more, head_more = self._build(frozenset(more), declared=frozenset())
                 base, head = base.merged(base_more), head.merged(head_more)
             reached.update(more)
         self.notes.extend(_said({d: w for d, w in reached.items() if d not in changed}))
@@ -126,17 +127,15 @@ class _Waves:
         with checkout(work, sha, label=label, seen=self.ahead.seen(label)) as tree:
             return load(tree, find_modules(tree), self.spec)
 
-    def _with_mains(self, dirs: Iterable[str], reached: dict[str, str]) -> frozenset[str]:
-        """``dirs`` and the main packages with a profile that any of them is built for."""
-        wanted = frozenset(dirs)
+    def _mains(self, dirs: Collection[str], *, built: Collection[str] = ()) -> dict[str, str]:
+        """The main packages with a profile that any of ``dirs`` is built for, besides those
+        among ``dirs`` and ``built``."""
         if self.spec.pgo != "auto":
-            return wanted
+            return {}
         if not self.ahead.work.result().profiles and not profile_changes(self.paths):
-            return wanted
-        mains = profile_mains(self.graphs(), wanted)
-        for directory, why in mains.items():
-            reached.setdefault(directory, why)
-        return wanted | mains.keys()
+            return {}
+        mains = profile_mains(self.graphs(), frozenset(dirs))
+        return {d: why for d, why in mains.items() if d not in built}
 
     def _build(
         self, packages: frozenset[str], *, declared: frozenset[str]
@@ -157,13 +156,11 @@ class _Waves:
     def _exporters(self, base: Analysis, head: Analysis) -> dict[str, str]:
         """The changed packages (by import path) whose exports changed, and how."""
         old, new = package_facts(base.facts), package_facts(head.facts)
-        common = {
-            path: base.declared[path].bodies.keys() & head.declared[path].bodies.keys()
-            for path in base.declared.keys() & head.declared.keys()
-        }
+        both = sorted(base.declared.keys() & head.declared.keys())
+        common = {p: base.declared[p].bodies.keys() & head.declared[p].bodies.keys() for p in both}
         exporters = changed_facts(old, new, common=common)
         can_inline = inlinable([*old.values(), *new.values()])
-        for path in sorted(base.declared.keys() & head.declared.keys()):
+        for path in both:
             why = changed_declarations(base.declared[path], head.declared[path], can_inline)
             if why and path not in exporters:
                 exporters[path] = why
