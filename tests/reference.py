@@ -70,6 +70,10 @@ class BuildOptions:
     goos: str | None = None
     goarch: str | None = None
     flags: Sequence[str] = ()  # more go build flags, e.g. ("-mod=vendor",)
+    # The module directories to build ("" the root); None: every module. ``go build ./...``
+    # at the root builds the root module only: a test of a module the change does not reach
+    # names the ones a user's build would.
+    modules: Sequence[str] | None = None
 
 
 def reference(
@@ -159,6 +163,8 @@ def revision_records(
     records: list[EscapeRecord] = []
     seen: set[tuple[str, int, int, str]] = set()
     for directory in modules.values():
+        if how.modules is not None and directory not in how.modules:
+            continue
         output = build_output(root / directory, env, how)
         resolver = PathResolver(
             root=str(root), modules=modules, build_dir=directory, trimpath=False

@@ -114,6 +114,27 @@ class Revision(NamedTuple):
         return f"{self.ref} ({sha})" if self.ref and self.ref not in (self.sha, sha) else sha
 
 
+class NotAnalysed(NamedTuple):
+    """A module whose packages the run could not analyse, and why (the go command's words)."""
+
+    module: str  # module path
+    directory: str  # repository-relative; "" for the root
+    packages: tuple[str, ...]  # repository-relative directories of its packages
+    revisions: tuple[str, ...]  # "base", "head": where it could not be loaded
+    error: str  # the go command's first error line
+
+    def sentence(self) -> str:
+        """One line for the notes, the summary and the text report."""
+        shown = ", ".join(f"`{p or '.'}`" for p in self.packages[:4])
+        more = f" and {len(self.packages) - 4} more" if len(self.packages) > 4 else ""
+        at = " and ".join(f"the {r}" for r in self.revisions)
+        return (
+            f"not analysed: {shown or 'no package'}{more} of module `{self.module}`, which "
+            f"could not be loaded at {at} ({self.error}); escapes the change causes there are "
+            "not reported"
+        )
+
+
 class Report(NamedTuple):
     """Everything a renderer or publisher needs."""
 
@@ -126,6 +147,7 @@ class Report(NamedTuple):
     timings: tuple[tuple[str, float], ...] = ()  # (phase, seconds) in order
     notes: tuple[str, ...] = ()  # things the user should know (e.g. "fast path: no Go changes")
     platforms: tuple[str, ...] = ()  # GOOS/GOARCH pairs built, when more than one
+    not_analysed: tuple[NotAnalysed, ...] = ()  # modules the change reaches that did not load
 
     def with_status(self, *statuses: Status) -> list[Finding]:
         return [f for f in self.findings if f.status in statuses]

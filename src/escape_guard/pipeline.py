@@ -32,7 +32,7 @@ from escape_guard.errors import GitError, UsageError
 from escape_guard.git import Git
 from escape_guard.globs import matches
 from escape_guard.merge import select_shard
-from escape_guard.model import Report, Revision
+from escape_guard.model import NotAnalysed, Report, Revision
 from escape_guard.normalize import identity
 from escape_guard.platforms import merge_platforms
 from escape_guard.tasks import Task
@@ -184,6 +184,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         target=target,
         pgo=_profile(git, options.pgo),
     )
+    not_analysed: list[NotAnalysed] = []
     with timer.phase("build"):
         version, base, head = build_reached(
             ahead,
@@ -195,6 +196,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
             packages=packages,
             explain=options.explain,
             notes=notes,
+            not_analysed=not_analysed,
         )
     with timer.phase("compare"):
         findings = compare(base.records, [*head.records, *head.facts], linemap, key=identity)
@@ -207,6 +209,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         go_version=version,
         timings=tuple(timer.phases),
         notes=tuple(notes),
+        not_analysed=tuple(not_analysed),
     )
 
 

@@ -47,6 +47,7 @@ def merge_platforms(reports: Sequence[tuple[str, Report]]) -> Report:
         timings=tuple(timings.items()),
         notes=_notes(reports, names),
         platforms=names,
+        not_analysed=tuple(dict.fromkeys(n for _, r in reports for n in r.not_analysed)),
     )
 
 

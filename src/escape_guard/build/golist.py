@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import NamedTuple
 
 from escape_guard.build.checkout import Tree
@@ -46,8 +47,17 @@ class Package(NamedTuple):
     error: str
 
 
+class Unloaded(NamedTuple):
+    """A module the change does not touch whose packages the go command could not load."""
+
+    module: Module
+    error: str  # the go command's first error line
+
+
 class Graph(NamedTuple):
     packages: Mapping[str, Package]
+    unloaded: tuple[Unloaded, ...] = ()
+    reached: Mapping[Module, str] = MappingProxyType({})  # modules loaded, with why
 
     def own(self) -> list[Package]:
         return [p for p in self.packages.values() if p.own]
@@ -77,10 +87,25 @@ class Graph(NamedTuple):
         return chain
 
 
-def load(tree: Tree, modules: Sequence[Module], spec: BuildSpec) -> Graph:
-    """Every package the patterns select in ``tree``, and all they import."""
+def load(
+    tree: Tree,
+    modules: Sequence[Module],
+    spec: BuildSpec,
+    *,
+    revision: str,
+    reached: Mapping[Module, str] | None = None,
+) -> Graph:
+    """Every package the patterns select in ``tree``, and all they import.
+
+    ``reached``: the modules to load, with why (``modulereach``; "" when the change is in
+    it); None: every module. A module the change is not in that cannot be loaded is listed
+    in ``Graph.unloaded``; one it is in stops the run (``revision`` names the revision).
+    """
     packages: dict[str, Package] = {}
+    unloaded: list[Unloaded] = []
     for step in plan(tree, modules, spec.patterns):
+        if reached is not None and step.module not in reached:
+            continue
         cwd = os.path.join(tree.root, step.module.dir)
         cmd = ["go", "list", "-e", "-deps", "-f", _FORMAT]
         if tree.overlay:
@@ -92,9 +117,25 @@ def load(tree: Tree, modules: Sequence[Module], spec: BuildSpec) -> Graph:
         result = run([*cmd, *step.patterns], cwd=cwd, env=build_environment(spec.env), check=False)
         if result.returncode != 0:
             shown = result.stderr.strip() or result.stdout.strip()
-            raise BuildError(f"go list could not load the packages of {cwd}:\n  {shown}")
+            if reached is None or not reached[step.module]:
+                where = f"`{step.module.dir}`" if step.module.dir else "the repository root"
+                raise BuildError(
+                    f"go list could not load the packages of module `{step.module.path}` "
+                    f"({where}) at {revision}:\n  {shown}"
+                )
+            unloaded.append(Unloaded(step.module, first_error(shown)))
+            continue
         packages.update((p.path, p) for p in _packages(result.stdout, tree.root))
-    return Graph(packages)
+    return Graph(packages, tuple(unloaded), reached or {})
+
+
+def first_error(output: str) -> str:
+    """The go command's first line that says what went wrong (not what it was downloading)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in lines:
+        if not line.startswith("go: downloading "):
+            return line
+    return lines[0] if lines else "(no output)"
 
 
 def _packages(output: str, root: str) -> Iterable[Package]:

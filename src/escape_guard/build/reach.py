@@ -30,8 +30,10 @@ from escape_guard.build.impact import (
     profile_mains,
     profile_reach,
 )
+from escape_guard.build.modulereach import package_dirs_of, reached_modules
 from escape_guard.build.modules import find_modules
 from escape_guard.diffmap import LineMap
+from escape_guard.model import NotAnalysed
 from escape_guard.tasks import Task
 
 _NAMED = 4  # packages named in a note before "and N more"
@@ -52,16 +54,24 @@ def build_reached(
     packages: frozenset[str] | None,
     explain: bool,
     notes: list[str],
+    not_analysed: list[NotAnalysed] | None = None,
 ) -> tuple[str, Analysis, Analysis]:
     """The toolchain's version and both revisions' analyses of every package the change
-    reaches (``packages``: the directories holding changed Go files; None: every package)."""
+    reaches (``packages``: the directories holding changed Go files; None: every package).
+
+    Modules the change reaches but the go command cannot load are added to ``not_analysed``
+    (and said in ``notes``)."""
     if packages is None:
         return build_both(
             ahead, replace(spec, facts=True), linemap, base=revisions.base, head=revisions.head,
             packages=None, explain=explain, notes=notes, head_name=revisions.head_name,
         )  # fmt: skip
     waves = _Waves(ahead, spec, linemap, revisions, explain=explain, notes=notes)
-    return waves.run(packages)
+    try:
+        return waves.run(packages)
+    finally:
+        if not_analysed is not None:
+            not_analysed.extend(waves.not_analysed)
 
 
 def reaches_beyond(linemap: LineMap) -> bool:
@@ -86,8 +96,12 @@ class _Waves:
         self.explain, self.notes = explain, notes
         self._graphs: tuple[Graph, Graph] | None = None
         self.paths = sorted(linemap.touched_paths)
+        self.changed: frozenset[str] = frozenset()
+        self.not_analysed: list[NotAnalysed] = []
+        self._dirs: dict[str, tuple[str, ...]] = {}  # module directory → its package dirs
 
     def run(self, changed: frozenset[str]) -> tuple[str, Analysis, Analysis]:
+        self.changed = changed
         reached: dict[str, str] = {}
         modules, profiles = module_changes(self.paths), profile_changes(self.paths)
         if modules:
@@ -120,12 +134,43 @@ class _Waves:
             finally:
                 base.join()
                 head.join()
+            self._said_modules(*self._graphs)
         return self._graphs
 
     def _graph(self, label: str, sha: str) -> Graph:
         work = self.ahead.work.result()
+        named = self.revisions.head_name if label == "head" else ""
+        revision = named or f"the {label} ({sha[:7]})"
         with checkout(work, sha, label=label, seen=self.ahead.seen(label)) as tree:
-            return load(tree, find_modules(tree), self.spec)
+            modules = find_modules(tree)
+            seeds = [*self.paths, *self.changed]
+            reached = reached_modules(tree, modules, seeds=seeds, env=self.spec.env)
+            graph = load(tree, modules, self.spec, revision=revision, reached=reached)
+            for gone in graph.unloaded:
+                self._dirs[gone.module.dir] = tuple(package_dirs_of(tree, gone.module, modules))
+            return graph
+
+    def _said_modules(self, base: Graph, head: Graph) -> None:
+        """Notes on the modules loaded for what the change reaches, and on those that failed."""
+        for module, why in sorted({**base.reached, **head.reached}.items()):
+            if why:
+                where = f"`{module.dir}`" if module.dir else "the repository root"
+                self.notes.append(f"also loaded module `{module.path}` ({where}): {why}")
+        failed: dict[str, list[tuple[str, str, str]]] = {}
+        for label, graph in (("base", base), ("head", head)):
+            for gone in graph.unloaded:
+                failed.setdefault(gone.module.path, []).append((label, gone.module.dir, gone.error))
+        for path, where in sorted(failed.items()):
+            directory = where[0][1]
+            entry = NotAnalysed(
+                path,
+                directory,
+                self._dirs.get(directory, ()),
+                tuple(label for label, _, _ in where),
+                where[-1][2],
+            )
+            self.not_analysed.append(entry)
+            self.notes.append(entry.sentence())
 
     def _mains(self, dirs: Collection[str], *, built: Collection[str] = ()) -> dict[str, str]:
         """The main packages with a profile that any of ``dirs`` is built for, besides those

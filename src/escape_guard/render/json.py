@@ -28,6 +28,10 @@ Top level::
                  "unchanged": n, "ignored": n, "indirect_fixed": n}
     timings     {"phase": seconds, ...}   in the order the phases ran
     notes       ["..."]     things the reader should know
+    not_analysed [{"module": path, "directory": dir, "packages": [dir], "revisions":
+                  ["base", "head"], "error": "go: ..."}]   modules the change reaches that
+                the go command could not load: their packages were not compiled; only
+                present when there are some
 
 Finding::
 
@@ -56,7 +60,16 @@ from typing import Any
 
 from escape_guard import __version__
 from escape_guard.errors import EscapeGuardError
-from escape_guard.model import EscapeRecord, Finding, Kind, Report, Revision, Status, sort_findings
+from escape_guard.model import (
+    EscapeRecord,
+    Finding,
+    Kind,
+    NotAnalysed,
+    Report,
+    Revision,
+    Status,
+    sort_findings,
+)
 
 VERSION = 1
 
@@ -93,7 +106,39 @@ def to_dict(report: Report) -> dict[str, Any]:
         "timings": dict(report.timings),
         "notes": list(report.notes),
         **({"platforms": list(report.platforms)} if report.platforms else {}),
+        **(
+            {"not_analysed": [_not_analysed(n) for n in report.not_analysed]}
+            if report.not_analysed
+            else {}
+        ),
     }
+
+
+def _not_analysed(entry: NotAnalysed) -> dict[str, Any]:
+    return {
+        "module": entry.module,
+        "directory": entry.directory,
+        "packages": list(entry.packages),
+        "revisions": list(entry.revisions),
+        "error": entry.error,
+    }
+
+
+def _load_not_analysed(doc: Mapping[str, Any]) -> list[NotAnalysed]:
+    found = []
+    for i, item in enumerate(_list(doc, "not_analysed")):
+        where = f"not_analysed[{i}]"
+        entry = _object(item, where)
+        found.append(
+            NotAnalysed(
+                module=_str(entry, "module", where=where),
+                directory=_str(entry, "directory", "", where=where),
+                packages=tuple(_strings(entry, "packages")),
+                revisions=tuple(_strings(entry, "revisions")),
+                error=_str(entry, "error", "", where=where),
+            )
+        )
+    return found
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -158,6 +203,7 @@ def load_report(text: str) -> Report:
         timings=tuple(_timings(doc)),
         notes=tuple(_strings(doc, "notes")),
         platforms=tuple(_strings(doc, "platforms")),
+        not_analysed=tuple(_load_not_analysed(doc)),
     )
 
 
