@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import pytest
 
+from escape_guard.config import Config
 from escape_guard.errors import BuildError
 from escape_guard.model import Report
 from escape_guard.pipeline import DiffOptions, run_diff
@@ -74,9 +75,8 @@ LEAKS = LIB.replace("func Keep(p *int) int {\n", "func Keep(p *int) int {\n\tkep
 
 
 def diff(repo: Repo, **options: object) -> Report:
-    return run_diff(
-        DiffOptions(repo=str(repo.path), base="main", head="feature", env=repo.env, **options)  # type: ignore[arg-type]
-    )
+    settings: dict[str, object] = {"env": repo.env, **options}
+    return run_diff(DiffOptions(repo=str(repo.path), base="main", head="feature", **settings))  # type: ignore[arg-type]
 
 
 def branch(repo: Repo, base: Mapping[str, str], head: Mapping[str, str | None]) -> None:
@@ -193,3 +193,66 @@ def test_a_module_the_change_is_in_that_cannot_be_loaded_stops_the_run(repo: Rep
     message = str(raised.value)
     assert "module `example.com/lib/benchmarks` (`benchmarks`) at the base (" in message
     assert "github.com/competitor/fastlog" in message
+
+
+ADDS = EXAMPLE.replace("func Example() int {", "var sink *int\n\nfunc Example() int {\n\tn := 3\n\tsink = &n")
+
+
+def test_the_default_pattern_covers_every_module_and_an_import_path_one_module(
+    repo: Repo,
+) -> None:
+    """``./...`` is every module's ``./...``, as multi-module repositories expect; the root
+    module's import path pattern is what ``go build ./...`` at the root builds."""
+    branch(
+        repo,
+        {
+            "go.mod": ROOT_MOD,
+            "lib.go": LIB,
+            "examples/go.mod": EXAMPLES_MOD,
+            "examples/example.go": EXAMPLE,
+        },
+        {"examples/example.go": ADDS},
+    )
+    every = diff(repo)
+    assert project(every) == reference(repo.path, "main", "feature", repo.env)
+    assert [(f.record.path, f.record.expression) for f in every.new] == [
+        ("examples/example.go", "n")
+    ]
+    root = diff(repo, config=Config(packages=("example.com/lib/...",)))
+    assert project(root) == reference(
+        repo.path, "main", "feature", repo.env, options=BuildOptions(modules=[""])
+    )
+    assert root.new == []
+
+
+WORK = "go 1.22\n\nuse (\n\t.\n\t./examples\n)\n"
+
+
+def test_a_go_work_joins_the_modules_it_uses_and_no_other(repo: Repo) -> None:
+    """In workspace mode every used module builds against the others' working copies (no
+    replace needed); a module the go.work does not use is never loaded."""
+    examples = EXAMPLES_MOD.replace("\nreplace example.com/lib => ../\n", "")
+    tools = BENCH_MOD.replace("benchmarks", "tools")  # would not load: never asked to
+    branch(
+        repo,
+        {
+            "go.work": WORK,
+            "go.mod": ROOT_MOD,
+            "lib.go": LIB,
+            "examples/go.mod": examples,
+            "examples/example.go": EXAMPLE,
+            "tools/go.mod": tools,
+            "tools/tool.go": EXAMPLE.replace("package examples", "package tools"),
+        },
+        {"lib.go": LEAKS},
+    )
+    env = {k: v for k, v in repo.env.items() if k != "GOFLAGS"}  # -mod=mod: not in a workspace
+    report = diff(repo, env=env)
+    used = BuildOptions(modules=["", "examples"])
+    assert project(report) == reference(repo.path, "main", "feature", env, options=used)
+    assert [f.record.path for f in report.indirect] == ["examples/example.go"]
+    assert (
+        "also loaded module `example.com/lib/examples` (`examples`): the go.work uses it beside "
+        "`example.com/lib`, and its packages import it"
+    ) in report.notes
+    assert report.not_analysed == ()
