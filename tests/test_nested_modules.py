@@ -195,7 +195,9 @@ def test_a_module_the_change_is_in_that_cannot_be_loaded_stops_the_run(repo: Rep
     assert "github.com/competitor/fastlog" in message
 
 
-ADDS = EXAMPLE.replace("func Example() int {", "var sink *int\n\nfunc Example() int {\n\tn := 3\n\tsink = &n")
+ADDS = EXAMPLE.replace(
+    "func Example() int {", "var sink *int\n\nfunc Example() int {\n\tn := 3\n\tsink = &n"
+)
 
 
 def test_the_default_pattern_covers_every_module_and_an_import_path_one_module(

@@ -56,7 +56,9 @@ def requirements(text: str) -> Requirements:
     return Requirements(frozenset(required), replaced)
 
 
-def _directive(kind: str, words: Sequence[str], required: set[str], replaced: dict[str, str]) -> None:
+def _directive(
+    kind: str, words: Sequence[str], required: set[str], replaced: dict[str, str]
+) -> None:
     words = [w.strip('"`') for w in words]
     if kind == "require" and words:
         required.add(words[0])
@@ -149,17 +151,20 @@ def _sees(
     wants = requirements(text)
     for other in sorted(reached, key=lambda m: m.dir):
         target = wants.replaced.get(other.path, "")
-        local = target.startswith(("./", "../")) and _clean(
-            posixpath.join(module.dir, target)
-        ) == other.dir
+        local = (
+            target.startswith(("./", "../"))
+            and _clean(posixpath.join(module.dir, target)) == other.dir
+        )
         how = (
             f"it requires `{other.path}` through `replace {other.path} => {target}`"
             if local
-            else f"the go.work uses it beside `{other.path}`" if in_workspace else ""
+            else f"the go.work uses it beside `{other.path}`"
+            if in_workspace
+            else ""
         )
-        if how and (other.path in wants.required or in_workspace):
-            if _imports_module(tree, module, other, modules):
-                return f"{how}, and its packages import it"
+        wanted = other.path in wants.required or in_workspace
+        if how and wanted and _imports_module(tree, module, other, modules):
+            return f"{how}, and its packages import it"
     return ""
 
 
