@@ -160,14 +160,14 @@ class _Waves:
         for label, graph in (("base", base), ("head", head)):
             for gone in graph.unloaded:
                 failed.setdefault(gone.module.path, []).append((label, gone.module.dir, gone.error))
-        for path, where in sorted(failed.items()):
-            directory = where[0][1]
+        for path, failures in sorted(failed.items()):
+            directory = failures[0][1]
             entry = NotAnalysed(
                 path,
                 directory,
                 self._dirs.get(directory, ()),
-                tuple(label for label, _, _ in where),
-                where[-1][2],
+                tuple(label for label, _, _ in failures),
+                failures[-1][2],
             )
             self.not_analysed.append(entry)
             self.notes.append(entry.sentence())
