@@ -35,8 +35,20 @@ _VALUE = re.compile(r"^(?:[A-Za-z_]\w*(?:\[[^\]]*\])*|-?\d[\w.]*|'.*'|\".*\")$")
 
 
 def inlined_note(record: EscapeRecord, source: str = "") -> str:
-    """``rec of logfmt.Info, inlined here`` for an inlined callee's variable, else ""."""
+    """``rec of logfmt.Info, inlined here`` for an inlined callee's variable, ``inside
+    slices.Insert, the standard library's generic code, instantiated here`` for an escape in
+    another package's generic body, else ""."""
+    if record.inside:
+        return f"inside {record.inside}, {generic_code(record.inside)}, instantiated here"
     return subject(record, source, code=str).rstrip(",") if inlined(record, source) else ""
+
+
+def generic_code(origin: str) -> str:
+    """Whose generic code ``origin`` (``slices.Insert``, a function by its import path) is."""
+    package = origin.rpartition(".")[0] or origin
+    if "." not in package.split("/", 1)[0]:
+        return "the standard library's generic code"
+    return f"generic code of {package}"
 
 
 class Step(NamedTuple):
@@ -83,6 +95,11 @@ def inlined(record: EscapeRecord, source: str = "") -> Inlined | None:
 
 def subject(record: EscapeRecord, source: str = "", *, code: Code = backticks) -> str:
     """What escapes, as a sentence's subject ("`rec` of `logfmt.Info`, inlined here,")."""
+    if record.inside:
+        whose = generic_code(record.inside)
+        return (
+            f"{code(record.expression)} inside {code(record.inside)} ({whose}), instantiated here,"
+        )
     found = inlined(record, source)
     if found is None:
         return code(record.expression)

@@ -44,6 +44,9 @@ class EscapeRecord(NamedTuple):
     package: str = ""  # import path from the "# pkg" header above the line
     explanation: tuple[str, ...] = ()  # -m=2 flow lines, without the position prefix
     in_repo: bool = True
+    # Reported inside a generic function of another package (``slices.Insert``) and placed at
+    # the position of the repository that instantiates it (``outside.place``); "" otherwise.
+    inside: str = ""
 
     @property
     def is_heap(self) -> bool:

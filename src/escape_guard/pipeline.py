@@ -17,7 +17,7 @@ from escape_guard.build.constraints import Platform, excluded_by, platform_of
 from escape_guard.build.modules import Module, module_dirs, module_path, unmatched
 from escape_guard.build.reach import Revisions as BuildRevisions
 from escape_guard.build.reach import build_reached, reaches_beyond
-from escape_guard.build.toolchain import read_toolchain, select_toolchain
+from escape_guard.build.toolchain import Library, read_toolchain, select_toolchain
 from escape_guard.compare import compare
 from escape_guard.config import Config
 from escape_guard.diffmap import (
@@ -34,6 +34,7 @@ from escape_guard.globs import matches
 from escape_guard.merge import select_shard
 from escape_guard.model import NotAnalysed, Report, Revision
 from escape_guard.normalize import identity
+from escape_guard.outside import Side, place
 from escape_guard.platforms import merge_platforms
 from escape_guard.tasks import Task
 from escape_guard.verdict import attribute, directive_notes, verdict
@@ -200,6 +201,14 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         )
     with timer.phase("compare"):
         findings = compare(base.records, [*head.records, *head.facts], linemap, key=identity)
+        findings, placed = place(
+            findings,
+            linemap,
+            head=Side([*head.records, *head.facts], head.sources),
+            base=Side([*base.records, *base.facts], base.sources),
+            library=Library(env, cwd=git.root),
+        )
+        notes.extend(placed)
         findings = [attribute(f, linemap, head.sources, base.sources) for f in findings]
         findings = [verdict(f, config, head.sources, base.sources) for f in findings]
         notes.extend(directive_notes(findings, head.sources))

@@ -20,6 +20,10 @@ class SourceCache:
             self.lines[path] = _lines(file) if file else []
         return self.lines[path]
 
+    def names(self, directory: str) -> list[str]:
+        """The file names of a repository directory in this revision."""
+        return self._tree.names(directory)
+
     def function_at(self, path: str, line: int) -> str:
         if path not in self._index:
             self._index[path] = function_index("\n".join(self.read(path)))

@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
-from escape_guard.hints import subject
+from escape_guard.hints import inlined_note, subject
 from escape_guard.model import Finding, Kind, Report, Status, sort_findings
 
 # The runner shows at most 10 error and 10 warning annotations per step and drops the rest
@@ -101,7 +101,7 @@ class Runner:
     def _annotation(self, finding: Finding, more: int = 0) -> None:
         r = finding.record
         new = finding.status is Status.NEW
-        what = r.message
+        what = f"{r.message} ({inlined_note(r)})" if r.inside else r.message
         if r.kind is Kind.MOVED:
             what = f"{subject(r, finding.source, code=str)} is moved to the heap"
         where = f" in {r.function}" if r.function else ""

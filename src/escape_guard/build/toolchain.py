@@ -281,3 +281,37 @@ def _obtain(choice: Choice, env: Mapping[str, str], cwd: str) -> str:
         said = "; ".join(result.stderr.strip().splitlines()[-2:]) or f"exit {result.returncode}"
         raise EnvironmentProblem(f"{why}, which is not available: {said}")
     return result.stdout.strip()
+
+
+class Library:
+    """Reads the files outside the repository that records point at (``slices/sort.go``,
+    ``golang.org/x/exp@v0.1.0/maps/maps.go``), from the toolchain chosen and the module cache.
+
+    The go command is asked where they are at the first file, not before: most runs read none.
+    """
+
+    def __init__(self, env: Mapping[str, str], *, cwd: str) -> None:
+        self._env, self._cwd = env, cwd
+        self._roots: dict[str, str] | None = None
+
+    def __call__(self, path: str) -> str | None:
+        roots = self._where()
+        first = path.split("/", 1)[0]
+        top = roots.get("GOMODCACHE", "") if "@" in first or "@" in path else ""
+        base = top or os.path.join(roots.get("GOROOT", ""), "src")
+        try:
+            with open(os.path.join(base, path), encoding="utf-8", errors="replace") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
+    def _where(self) -> dict[str, str]:
+        if self._roots is None:
+            done = run(
+                ["go", "env", "-json", "GOROOT", "GOMODCACHE"],
+                env=build_environment(self._env),
+                cwd=self._cwd,
+                check=False,
+            )
+            self._roots = json.loads(done.stdout) if done.returncode == 0 else {}
+        return self._roots

@@ -43,7 +43,11 @@ Finding::
     function     the enclosing function ("(*T).M", "F.func#"); "" when unknown
     message      the compiler's diagnostic text
     package      the Go import path; "" when unknown
-    in_repo      false for positions outside the repository (GOROOT, module cache)
+    in_repo      false for positions outside the repository (GOROOT, module cache), whose
+                 path is then as -trimpath prints it (slices/sort.go, mod@v1.0.0/f.go)
+    inside       the generic function of another package the compiler reported the escape
+                 in ("slices.Insert"), when the finding is placed at the repository's position
+                 that instantiates it; only present for those
     explanation  ["flow: ...", ...]  the -m=2 lines; only present when available
     reason       why it was accepted or ignored; only present for those
     source       the source line, trimmed; only present when known
@@ -155,6 +159,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "package": record.package,
         "in_repo": record.in_repo,
     }
+    if record.inside:
+        data["inside"] = record.inside
     if record.explanation:
         data["explanation"] = list(record.explanation)
     if finding.reason or finding.status in (Status.ACCEPTED, Status.IGNORED):
@@ -238,6 +244,7 @@ def _finding(item: Any, status: Status, where: str) -> Finding:
         package=_str(obj, "package", "", where=where),
         explanation=tuple(_strings(obj, "explanation", where=where)),
         in_repo=_bool(obj, "in_repo", where),
+        inside=_str(obj, "inside", "", where=where),
     )
     return Finding(
         record,
