@@ -87,13 +87,19 @@ def outside_path(path: str) -> str:
             return module.split("/src/", 1)[1]  # a toolchain the go command downloaded
         return module
     for i in range(len(parts) - 1, 0, -1):
-        if parts[i] == "src" and _is_goroot("/".join(parts[:i])):
+        if parts[i] == "src" and _is_goroot(parts[:i]):
             return "/".join(parts[i + 1 :])
     return "/".join(["…", *parts[-2:]])
 
 
+def _is_goroot(parts: list[str]) -> bool:
+    """Whether a directory is a Go toolchain: named so (``/usr/local/go``, ``sdk/go1.22``),
+    or with the toolchain's own sources in it."""
+    return parts[-1].lower().startswith("go") or _holds_runtime("/".join(parts))
+
+
 @functools.cache
-def _is_goroot(directory: str) -> bool:
+def _holds_runtime(directory: str) -> bool:
     return os.path.isdir(os.path.join(directory or "/", "src", "runtime"))
 
 
