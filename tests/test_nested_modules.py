@@ -6,6 +6,7 @@ both revisions (tests/reference.py).
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Mapping
 
 import pytest
@@ -17,6 +18,7 @@ from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.render import json as json_report
 from escape_guard.render import markdown
 from tests.conftest import Repo
+from tests.goproxy import Proxy, releases
 from tests.reference import BuildOptions, project, reference
 
 pytestmark = pytest.mark.go
@@ -257,4 +259,36 @@ def test_a_go_work_joins_the_modules_it_uses_and_no_other(repo: Repo) -> None:
         "also loaded module `example.com/lib/examples` (`examples`): the go.work uses it beside "
         "`example.com/lib`, and its packages import it"
     ) in report.notes
+    assert report.not_analysed == ()
+
+
+def test_with_real_dependencies_the_benchmarks_module_stays_unloaded(
+    repo: Repo, goproxy: Proxy, proxy_env: dict[str, str]
+) -> None:
+    """The root module requires real golang.org/x code from the test's module proxy; the
+    benchmarks module requires competitors that proxy does not serve."""
+    text = "golang.org/x/text"
+    older = releases()[0]
+    gomod = f"{ROOT_MOD}\nrequire {text} {goproxy.version(text, older)}\n"
+    normed = LIB.replace(
+        "package lib\n", 'package lib\n\nimport "golang.org/x/text/unicode/norm"\n'
+    )
+    normed += "\nfunc Normal(s string) string {\n\treturn norm.NFC.String(s)\n}\n"
+    repo.env = dict(proxy_env)
+    repo.write({"go.mod": gomod, "lib.go": normed, "app/app.go": APP})
+    subprocess.run(["go", "mod", "tidy"], cwd=repo.path, env=proxy_env, check=True)
+    branch(
+        repo,
+        {"benchmarks/go.mod": BENCH_MOD, "benchmarks/bench_test.go": BENCH_TEST},
+        {
+            "lib.go": normed.replace(
+                "func Keep(p *int) int {\n", "func Keep(p *int) int {\n\tkept = p\n"
+            )
+            + "\nvar kept *int\n"
+        },
+    )
+    report = diff(repo)
+    root_only = BuildOptions(modules=[""])
+    assert project(report) == reference(repo.path, "main", "feature", proxy_env, options=root_only)
+    assert [f.record.path for f in report.indirect] == ["app/app.go"]
     assert report.not_analysed == ()
