@@ -146,11 +146,15 @@ def test_a_module_that_builds_against_the_changed_one_is_loaded_and_said(repo: R
     ) in report.notes
 
 
+# Requires a competitor the proxy does not serve, before module graph pruning.
+UNPRUNED_EXAMPLES_MOD = EXAMPLES_MOD.replace("go 1.22", "go 1.16").replace(
+    "require example.com/lib v0.0.0",
+    "require (\n\texample.com/lib v0.0.0\n\tgithub.com/competitor/fastlog v1.4.0\n)",
+)
+
+
 def test_a_reached_module_that_cannot_be_loaded_is_named_and_the_run_goes_on(repo: Repo) -> None:
-    unpruned = EXAMPLES_MOD.replace("go 1.22", "go 1.16").replace(
-        "require example.com/lib v0.0.0",
-        "require (\n\texample.com/lib v0.0.0\n\tgithub.com/competitor/fastlog v1.4.0\n)",
-    )
+    unpruned = UNPRUNED_EXAMPLES_MOD
     branch(
         repo,
         {
@@ -179,21 +183,21 @@ def test_a_reached_module_that_cannot_be_loaded_is_named_and_the_run_goes_on(rep
 
 
 def test_a_module_the_change_is_in_that_cannot_be_loaded_stops_the_run(repo: Repo) -> None:
-    bumped = BENCH_MOD.replace("v1.4.0", "v1.5.0")
+    unpruned = UNPRUNED_EXAMPLES_MOD
     branch(
         repo,
         {
             "go.mod": ROOT_MOD,
             "lib.go": LIB,
-            "benchmarks/go.mod": BENCH_MOD,
-            "benchmarks/bench_test.go": BENCH_TEST,
+            "examples/go.mod": unpruned,
+            "examples/example.go": EXAMPLE,
         },
-        {"benchmarks/go.mod": bumped, "lib.go": LEAKS},
+        {"examples/go.mod": unpruned.replace("v1.4.0", "v1.5.0"), "lib.go": LEAKS},
     )
     with pytest.raises(BuildError) as raised:
         diff(repo)
     message = str(raised.value)
-    assert "module `example.com/lib/benchmarks` (`benchmarks`) at the base (" in message
+    assert "module `example.com/lib/examples` (`examples`) at the base (" in message
     assert "github.com/competitor/fastlog" in message
 
 
@@ -292,3 +296,23 @@ def test_with_real_dependencies_the_benchmarks_module_stays_unloaded(
     assert project(report) == reference(repo.path, "main", "feature", proxy_env, options=root_only)
     assert [f.record.path for f in report.indirect] == ["app/app.go"]
     assert report.not_analysed == ()
+
+
+def test_every_package_leaves_out_a_module_of_tests_only(repo: Repo) -> None:
+    """``--all-packages`` builds every module with Go files to compile; ``go build ./...`` in
+    a module of tests only compiles nothing and would only load its requirements."""
+    branch(
+        repo,
+        {
+            "go.mod": ROOT_MOD,
+            "lib.go": LIB,
+            "app/app.go": APP,
+            "benchmarks/go.mod": BENCH_MOD,
+            "benchmarks/bench_test.go": BENCH_TEST,
+        },
+        {"lib.go": LEAKS},
+    )
+    report = diff(repo, all_packages=True)
+    root_only = BuildOptions(modules=[""])
+    assert project(report) == reference(repo.path, "main", "feature", repo.env, options=root_only)
+    assert [f.record.path for f in report.indirect] == ["app/app.go"]

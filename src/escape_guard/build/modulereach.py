@@ -16,15 +16,12 @@ Each module loaded for the second reason is said in the notes, as the package re
 
 from __future__ import annotations
 
-import os
 import posixpath
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from escape_guard.build.checkout import Tree
-from escape_guard.build.modules import Module, imports, module_of_dir
-
-_SKIP = frozenset({"vendor", "testdata", "node_modules"})
+from escape_guard.build.modules import Module, imports, module_of_dir, package_dirs_of
 
 
 class Requirements(NamedTuple):
@@ -177,23 +174,3 @@ def _imports_module(tree: Tree, module: Module, other: Module, modules: Sequence
         if any(p == other.path or p.startswith(other.path + "/") for p in found):
             return True
     return False
-
-
-def package_dirs_of(tree: Tree, module: Module, modules: Sequence[Module]) -> list[str]:
-    """The directories of ``module`` holding non-test Go files (nested modules left out)."""
-    found: list[str] = []
-    top = os.path.join(tree.root, module.dir)
-    for dirpath, dirnames, _ in os.walk(top):
-        rel = os.path.relpath(dirpath, tree.root).replace(os.sep, "/")
-        rel = "" if rel == "." else rel
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in _SKIP
-            and not d.startswith((".", "_"))
-            and module_of_dir(posixpath.join(rel, d) if rel else d, modules) == module
-        )
-        names = tree.names(rel)
-        if any(n.endswith(".go") and not n.endswith("_test.go") for n in names):
-            found.append(rel)
-    return found

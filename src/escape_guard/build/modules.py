@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from escape_guard.build.checkout import Tree
@@ -121,6 +121,8 @@ def plan(
         return _plan_packages(tree, modules, patterns, packages, target)
     steps: list[Step] = []
     for module in modules:
+        if not has_packages(tree, module, modules):
+            continue  # tests only (a benchmarks module): go build compiles none of its files
         mine: list[str] = []
         for pattern in patterns:
             local = _pattern_for(pattern, module, modules)
@@ -298,3 +300,29 @@ def standard_library_only(tree: Tree, step: Step, modules: Sequence[Module]) -> 
             if module_of_import(path, modules) or "." in first:
                 return False
     return True
+
+
+def package_dirs_of(tree: Tree, module: Module, modules: Sequence[Module]) -> list[str]:
+    """The directories of ``module`` holding non-test Go files (nested modules left out)."""
+    return list(_package_dirs(tree, module, modules))
+
+
+def has_packages(tree: Tree, module: Module, modules: Sequence[Module]) -> bool:
+    """Whether ``module`` has a non-test Go file: something ``go build`` compiles."""
+    return next(_package_dirs(tree, module, modules), None) is not None
+
+
+def _package_dirs(tree: Tree, module: Module, modules: Sequence[Module]) -> Iterator[str]:
+    top = os.path.join(tree.root, module.dir)
+    for dirpath, dirnames, _ in os.walk(top):
+        rel = os.path.relpath(dirpath, tree.root).replace(os.sep, "/")
+        rel = "" if rel == "." else rel
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not _skipped(d)
+            and module_of_dir(posixpath.join(rel, d) if rel else d, modules) == module
+        )
+        names = tree.names(rel)
+        if any(n.endswith(".go") and not n.endswith("_test.go") for n in names):
+            yield rel

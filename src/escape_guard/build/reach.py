@@ -30,8 +30,8 @@ from escape_guard.build.impact import (
     profile_mains,
     profile_reach,
 )
-from escape_guard.build.modulereach import package_dirs_of, reached_modules
-from escape_guard.build.modules import find_modules
+from escape_guard.build.modulereach import reached_modules
+from escape_guard.build.modules import find_modules, package_dirs_of
 from escape_guard.diffmap import LineMap
 from escape_guard.model import NotAnalysed
 from escape_guard.tasks import Task
