@@ -30,6 +30,8 @@ def tree(tmp_path: Path) -> Path:
         (tmp_path / rel).mkdir(parents=True, exist_ok=True)
     (tmp_path / "vendor/example.com/v/go.mod").write_text("module example.com/v\n")
     (tmp_path / "testdata/t/go.mod").write_text("module example.com/t\n")
+    for rel in ["cmd/x/x.go", "svc/core/core.go", "svc/api/v1/v1.go", "tools/gen.go"]:
+        (tmp_path / rel).write_text(f"package {Path(rel).parent.name}\n")
     return tmp_path
 
 
@@ -59,6 +61,12 @@ def test_plan_splits_patterns_per_module(
 ) -> None:
     steps = plan(Tree(str(tree)), find_modules(Tree(str(tree))), patterns)
     assert {s.module.dir: s.patterns for s in steps} == expected
+
+
+def test_plan_leaves_out_a_module_of_tests_only(tree: Path) -> None:
+    (tree / "tools/gen.go").rename(tree / "tools/gen_test.go")
+    steps = plan(Tree(str(tree)), find_modules(Tree(str(tree))), ["./..."])
+    assert [s.module.dir for s in steps] == ["", "svc/api"]
 
 
 def test_go_command_flags() -> None:

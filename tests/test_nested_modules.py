@@ -153,15 +153,24 @@ UNPRUNED_EXAMPLES_MOD = EXAMPLES_MOD.replace("go 1.22", "go 1.16").replace(
 )
 
 
-def test_a_reached_module_that_cannot_be_loaded_is_named_and_the_run_goes_on(repo: Repo) -> None:
-    unpruned = UNPRUNED_EXAMPLES_MOD
+@pytest.mark.parametrize(
+    ("gomod", "said"),
+    [
+        (UNPRUNED_EXAMPLES_MOD, "github.com/competitor/fastlog@v1.4.0"),
+        (EXAMPLES_MOD + "retract [v1.0.0\n", "errors parsing go.mod: go.mod:8: expected"),
+    ],
+    ids=["a requirement not served", "a broken go.mod"],
+)
+def test_a_reached_module_that_cannot_be_loaded_is_named_and_the_run_goes_on(
+    repo: Repo, gomod: str, said: str
+) -> None:
     branch(
         repo,
         {
             "go.mod": ROOT_MOD,
             "lib.go": LIB,
             "app/app.go": APP,
-            "examples/go.mod": unpruned,
+            "examples/go.mod": gomod,
             "examples/example.go": EXAMPLE,
         },
         {"lib.go": LEAKS},
@@ -175,7 +184,7 @@ def test_a_reached_module_that_cannot_be_loaded_is_named_and_the_run_goes_on(rep
     assert gone.directory == "examples"
     assert gone.packages == ("examples",)
     assert gone.revisions == ("base", "head")
-    assert "github.com/competitor/fastlog@v1.4.0" in gone.error
+    assert said in gone.error
     assert gone.sentence() in report.notes
     assert json_report.load_report(json_report.render(report)).not_analysed == (gone,)
     assert json_report.to_dict(report)["not_analysed"][0]["packages"] == ["examples"]

@@ -132,10 +132,12 @@ def load(
 def first_error(output: str) -> str:
     """The go command's first line that says what went wrong (not what it was downloading)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in lines:
-        if not line.startswith("go: downloading "):
-            return line
-    return lines[0] if lines else "(no output)"
+    said = [line for line in lines if not line.startswith("go: downloading ")] or lines
+    if not said:
+        return "(no output)"
+    if said[0].endswith(":") and len(said) > 1:  # "go: errors parsing go.mod:" and where
+        return f"{said[0]} {said[1]}"
+    return said[0]
 
 
 def _packages(output: str, root: str) -> Iterable[Package]:
