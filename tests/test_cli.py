@@ -10,7 +10,33 @@ import pytest
 from escape_guard import __version__
 from escape_guard.cli import main
 from escape_guard.render.json import error_document
+from tests import schemas
 from tests.conftest import Repo
+from tests.schemas import errors
+
+LIB = """package m
+
+var sink *int
+
+type T struct{ a int }
+
+// Make returns a pointer to a new T.
+func Make() *T {
+	return &T{a: 1}
+}
+
+// Sum does not allocate.
+func Sum(xs []int) int {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+"""
+# s escapes from line 14 (its declaration) because added line 15 takes its address; the
+# edited line 9 no longer allocates.
+HEAD = LIB.replace("&T{a: 1}", "nil").replace("\ts := 0\n", "\ts := 0\n\tsink = &s\n")
 
 
 def _error(text: str) -> dict[str, object]:
@@ -80,3 +106,35 @@ def test_documented_failure_is_what_the_command_writes() -> None:
     shown = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
     written = json.loads(error_document(shown["error"], shown["exit_code"]))
     assert written == {**shown, "tool": {**shown["tool"], "version": __version__}}
+
+
+@pytest.mark.go
+@pytest.mark.parametrize("fmt", ["rdjson", "codequality"])
+def test_review_tool_formats_end_to_end(
+    fmt: str,
+    repo: Repo,
+    go_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in go_env.items():
+        monkeypatch.setenv(key, value)
+    repo.commit({"go.mod": "module example.com/m\n\ngo 1.21\n", "lib.go": LIB}, "base")
+    repo.git("switch", "--quiet", "-c", "feature")
+    repo.commit({"lib.go": HEAD}, "head")
+    code = main(["diff", "--repo", str(repo.path), "--base", "main", "--format", fmt])
+    out = capsys.readouterr().out
+    assert code == 1
+    if fmt == "rdjson":
+        schema = schemas.load(schemas.FIXTURES / "rdjson" / "DiagnosticResult.json")
+        data = json.loads(out)
+        assert errors(schemas.validator(schema), data) == []
+        [diagnostic] = data["diagnostics"]
+        assert diagnostic["location"] == {"path": "lib.go", "range": {"start": {"line": 15}}}
+        assert (diagnostic["severity"], diagnostic["code"]["value"]) == ("ERROR", "new-heap-escape")
+        assert diagnostic["original_output"] == "lib.go:14:2: moved to heap: s"
+    else:
+        [issue] = json.loads(out)
+        assert issue["location"] == {"path": "lib.go", "lines": {"begin": 15}}
+        assert (issue["severity"], issue["check_name"]) == ("major", "new-heap-escape")
+        assert issue["description"].startswith("New heap allocation in Sum: `s` is moved")
