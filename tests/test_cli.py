@@ -1,4 +1,5 @@
-"""The command line's failures: an exit code, a message on stderr, and JSON when asked for."""
+"""The command line's failures (an exit code, a message on stderr, and JSON when asked for),
+and the formats it pipes into code review tools."""
 
 from __future__ import annotations
 
@@ -13,29 +14,10 @@ from escape_guard.render.json import error_document
 from tests import schemas
 from tests.conftest import Repo
 from tests.schemas import errors
+from tests.test_scenarios import LIB, branch
 
-LIB = """package m
-
-var sink *int
-
-type T struct{ a int }
-
-// Make returns a pointer to a new T.
-func Make() *T {
-	return &T{a: 1}
-}
-
-// Sum does not allocate.
-func Sum(xs []int) int {
-	s := 0
-	for _, x := range xs {
-		s += x
-	}
-	return s
-}
-"""
-# s escapes from line 14 (its declaration) because added line 15 takes its address; the
-# edited line 9 no longer allocates.
+# s escapes from line 20 (its declaration) because added line 21 takes its address; the
+# edited line 15 no longer allocates.
 HEAD = LIB.replace("&T{a: 1}", "nil").replace("\ts := 0\n", "\ts := 0\n\tsink = &s\n")
 
 
@@ -119,9 +101,7 @@ def test_review_tool_formats_end_to_end(
 ) -> None:
     for key, value in go_env.items():
         monkeypatch.setenv(key, value)
-    repo.commit({"go.mod": "module example.com/m\n\ngo 1.21\n", "lib.go": LIB}, "base")
-    repo.git("switch", "--quiet", "-c", "feature")
-    repo.commit({"lib.go": HEAD}, "head")
+    branch(repo, {"lib.go": HEAD}, base={"lib.go": LIB})
     code = main(["diff", "--repo", str(repo.path), "--base", "main", "--format", fmt])
     out = capsys.readouterr().out
     assert code == 1
@@ -130,11 +110,11 @@ def test_review_tool_formats_end_to_end(
         data = json.loads(out)
         assert errors(schemas.validator(schema), data) == []
         [diagnostic] = data["diagnostics"]
-        assert diagnostic["location"] == {"path": "lib.go", "range": {"start": {"line": 15}}}
+        assert diagnostic["location"] == {"path": "lib.go", "range": {"start": {"line": 21}}}
         assert (diagnostic["severity"], diagnostic["code"]["value"]) == ("ERROR", "new-heap-escape")
-        assert diagnostic["original_output"] == "lib.go:14:2: moved to heap: s"
+        assert diagnostic["original_output"] == "lib.go:20:2: moved to heap: s"
     else:
         [issue] = json.loads(out)
-        assert issue["location"] == {"path": "lib.go", "lines": {"begin": 15}}
+        assert issue["location"] == {"path": "lib.go", "lines": {"begin": 21}}
         assert (issue["severity"], issue["check_name"]) == ("major", "new-heap-escape")
         assert issue["description"].startswith("New heap allocation in Sum: `s` is moved")
