@@ -7,6 +7,7 @@ from typing import Any
 
 from escape_guard.model import Kind, Report, Status
 from escape_guard.render.codequality import render
+from tests.conftest import ROOT
 from tests.factories import GRAB_EXPLANATION, finding, mixed_report, off_lines_report, report
 
 # GitLab's severities (https://docs.gitlab.com/ci/testing/code_quality/), lowest first.
@@ -102,3 +103,15 @@ def test_identical_escapes_are_told_apart_in_line_order() -> None:
 def test_findings_without_a_repository_line_are_left_out() -> None:
     paths = [i["location"]["path"] for i in issues(off_lines_report())]
     assert paths == ["dir with space/ü.go"]
+
+
+def test_the_readme_sample_has_the_fields_written() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**`--format codequality`**", 1)[1]
+    [sample] = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    anchored = finding(path="logfmt/record.go", line=23, expression="rec", function="Format")
+    [written] = issues(report(anchored._replace(anchor=25)))
+    assert list(sample) == list(written)
+    assert {k: v for k, v in sample.items() if k not in ("description", "fingerprint")} == {
+        k: v for k, v in written.items() if k not in ("description", "fingerprint")
+    }

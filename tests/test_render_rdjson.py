@@ -12,6 +12,7 @@ from escape_guard.model import Kind, Report, Status
 from escape_guard.render import sarif
 from escape_guard.render.rdjson import render
 from tests import schemas
+from tests.conftest import ROOT
 from tests.factories import (
     GRAB_EXPLANATION,
     edge_reports,
@@ -131,3 +132,15 @@ def test_a_diagnostic_sits_on_the_line_that_introduces_the_escape() -> None:
 def test_findings_without_a_repository_line_are_left_out() -> None:
     paths = [d["location"]["path"] for d in rdjson(off_lines_report())["diagnostics"]]
     assert paths == ["dir with space/ü.go"]
+
+
+def test_the_readme_sample_has_the_fields_written() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**`--format rdjson`**", 1)[1].split("**`--format codequality`**")[0]
+    sample = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    anchored = finding(path="logfmt/record.go", line=23, expression="rec", function="Format")
+    [written] = rdjson(report(anchored._replace(anchor=25)))["diagnostics"]
+    assert list(sample) == list(written)
+    assert {k: v for k, v in sample.items() if k != "message"} == {
+        k: v for k, v in written.items() if k != "message"
+    }
