@@ -148,3 +148,27 @@ def mixed_report() -> Report:
         ),
         finding(status=Status.UNCHANGED, path="app/util.go", line=1, expression="w"),
     )
+
+
+def off_lines_report() -> Report:
+    """New findings off any repository line (generated code, GOROOT, line 0), and one on one."""
+    return report(
+        finding(path="", in_repo=False),
+        finding(path="/usr/lib/go/src/x.go", in_repo=False),
+        finding(line=0, column=0),
+        finding(path="dir with space/ü.go"),
+    )
+
+
+def edge_reports() -> dict[str, Report]:
+    """Reports whose shape a format's schema must accept, by name: the usual and the odd."""
+    return {
+        "mixed": mixed_report(),
+        "empty": report(),
+        "outside-repo": report(
+            finding(path="", in_repo=False), notes=("fast path: no Go changes",)
+        ),
+        "odd-positions": report(
+            finding(line=0, column=0), finding(function="", package="", expression="")
+        ),
+    }

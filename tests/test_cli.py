@@ -1,4 +1,5 @@
-"""The command line's failures: an exit code, a message on stderr, and JSON when asked for."""
+"""The command line's failures (an exit code, a message on stderr, and JSON when asked for),
+and the formats it pipes into code review tools."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ import pytest
 from escape_guard import __version__
 from escape_guard.cli import main
 from escape_guard.render.json import error_document
+from tests import schemas
 from tests.conftest import Repo
+from tests.schemas import errors
+from tests.test_scenarios import LIB, branch
+
+# s escapes from line 20 (its declaration) because added line 21 takes its address; the
+# edited line 15 no longer allocates.
+HEAD = LIB.replace("&T{a: 1}", "nil").replace("\ts := 0\n", "\ts := 0\n\tsink = &s\n")
 
 
 def _error(text: str) -> dict[str, object]:
@@ -80,3 +88,33 @@ def test_documented_failure_is_what_the_command_writes() -> None:
     shown = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
     written = json.loads(error_document(shown["error"], shown["exit_code"]))
     assert written == {**shown, "tool": {**shown["tool"], "version": __version__}}
+
+
+@pytest.mark.go
+@pytest.mark.parametrize("fmt", ["rdjson", "codequality"])
+def test_review_tool_formats_end_to_end(
+    fmt: str,
+    repo: Repo,
+    go_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in go_env.items():
+        monkeypatch.setenv(key, value)
+    branch(repo, {"lib.go": HEAD}, base={"lib.go": LIB})
+    code = main(["diff", "--repo", str(repo.path), "--base", "main", "--format", fmt])
+    out = capsys.readouterr().out
+    assert code == 1
+    if fmt == "rdjson":
+        schema = schemas.load(schemas.FIXTURES / "rdjson" / "DiagnosticResult.json")
+        data = json.loads(out)
+        assert errors(schemas.validator(schema), data) == []
+        [diagnostic] = data["diagnostics"]
+        assert diagnostic["location"] == {"path": "lib.go", "range": {"start": {"line": 21}}}
+        assert (diagnostic["severity"], diagnostic["code"]["value"]) == ("ERROR", "new-heap-escape")
+        assert diagnostic["original_output"] == "lib.go:20:2: moved to heap: s"
+    else:
+        [issue] = json.loads(out)
+        assert issue["location"] == {"path": "lib.go", "lines": {"begin": 21}}
+        assert (issue["severity"], issue["check_name"]) == ("major", "new-heap-escape")
+        assert issue["description"].startswith("New heap allocation in Sum: `s` is moved")

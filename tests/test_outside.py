@@ -20,8 +20,8 @@ from escape_guard.model import Report, Status
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.publish.checks import check_annotations
 from escape_guard.publish.reviewbody import comment_body
+from escape_guard.render import codequality, markdown, rdjson, sarif, text
 from escape_guard.render import json as json_report
-from escape_guard.render import markdown, sarif, text
 from tests.conftest import Repo
 from tests.reference import project, reference_findings
 
@@ -101,6 +101,8 @@ def test_no_format_shows_a_path_outside_the_repository(report: Report, repo: Rep
         "json": json_report.render(report),
         "markdown": markdown.render(report),
         "sarif": sarif.render(report),
+        "rdjson": rdjson.render(report),
+        "codequality": codequality.render(report),
         "check annotations": json.dumps(check_annotations(report, "new")),
         "workflow annotations": log.getvalue(),
         "inline comments": "\n".join(comment_body("fp", f) for f in report.new),
@@ -109,6 +111,8 @@ def test_no_format_shows_a_path_outside_the_repository(report: Report, repo: Rep
         assert goroot not in shown, name
         assert str(repo.path) not in shown, name
     assert "inside `slices.Insert`" in outputs["markdown"]
+    assert "inside `slices.Insert`" in outputs["rdjson"]
+    assert "inside `slices.Insert`" in outputs["codequality"]
     assert "inside `slices.Insert`" in outputs["inline comments"]
     assert "inside slices.Insert" in outputs["workflow annotations"]
     assert "inside slices.Insert" in outputs["check annotations"]

@@ -6,15 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from escape_guard.fingerprints import fingerprint, fingerprinted
 from escape_guard.model import Kind, Status
-from escape_guard.publish.fingerprints import (
-    FINDING,
-    fingerprint,
-    fingerprinted,
-    marker,
-    markers,
-    without_markers,
-)
+from escape_guard.publish.fingerprints import FINDING, marker, markers, without_markers
 from escape_guard.publish.hunks import can_comment, commentable, right_lines
 from tests.conftest import Repo, go_environment
 from tests.factories import finding

@@ -8,8 +8,9 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
+from escape_guard.fingerprints import fingerprinted
 from escape_guard.model import Kind, Status
-from escape_guard.publish.fingerprints import FINDING, REVIEW, fingerprinted, markers
+from escape_guard.publish.fingerprints import FINDING, REVIEW, markers
 from escape_guard.render.markdown import inline_comment
 from tests.factories import GRAB_EXPLANATION, finding
 from tests.fakegithub import FakeGitHub

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
 from escape_guard import __version__
 from escape_guard.model import Kind, Report, Revision, Status
 from escape_guard.render.sarif import FINGERPRINT, fingerprint, render
-from tests.factories import GRAB_EXPLANATION, finding, mixed_report, report
+from tests import schemas
+from tests.factories import GRAB_EXPLANATION, edge_reports, finding, mixed_report, report
+from tests.schemas import errors
 
-SCHEMA_PATH = Path(__file__).resolve().parent / "fixtures" / "sarif" / "sarif-2.1.0.json"
+SCHEMA_PATH = schemas.FIXTURES / "sarif" / "sarif-2.1.0.json"
 
 
 @pytest.fixture(scope="module")
 def validator() -> Any:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return schemas.validator(schemas.load(SCHEMA_PATH))
 
 
 def sarif(r: Report) -> dict[str, Any]:
@@ -30,23 +27,11 @@ def sarif(r: Report) -> dict[str, Any]:
     return data
 
 
-def errors(validator: Any, data: object) -> list[str]:
-    return [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)
-    ]
+NO_REASON = finding(status=Status.ACCEPTED, reason="")
+SCHEMA_CASES = {**edge_reports(), "accepted-no-reason": report(NO_REASON)}
 
 
-@pytest.mark.parametrize(
-    "r",
-    [
-        mixed_report(),
-        report(),
-        report(finding(path="", in_repo=False), notes=("fast path: no Go changes",)),
-        report(finding(line=0, column=0), finding(function="", package="", expression="")),
-        report(finding(status=Status.ACCEPTED, reason="")),
-    ],
-    ids=["mixed", "empty", "outside-repo", "odd-positions", "accepted-no-reason"],
-)
+@pytest.mark.parametrize("r", SCHEMA_CASES.values(), ids=SCHEMA_CASES.keys())
 def test_valid_against_the_sarif_schema(validator: Any, r: Report) -> None:
     assert errors(validator, sarif(r)) == []
 

@@ -99,7 +99,7 @@ def test_fallbacks_for_missing_fields() -> None:
 
 
 def test_registry_holds_every_format() -> None:
-    assert set(RENDERERS) == {"text", "json", "markdown", "sarif"}
+    assert set(RENDERERS) == {"text", "json", "markdown", "sarif", "rdjson", "codequality"}
     for fmt in RENDERERS:
         out = render(mixed_report(), fmt)
         assert out.endswith("\n") and "app/main.go" in out

@@ -33,3 +33,9 @@ def test_looking_up_one_renderer_imports_only_that_one() -> None:
     code = "from escape_guard.render import RENDERERS; RENDERERS['json']"
     names = ("escape_guard.render.json", "escape_guard.render.text", *HEAVY)
     assert _loaded_after(code, names) == ["escape_guard.render.json"]
+
+
+def test_the_review_tool_formats_need_nothing_of_the_github_side() -> None:
+    for fmt in ("rdjson", "codequality"):
+        code = f"from escape_guard.render import RENDERERS; RENDERERS[{fmt!r}]"
+        assert _loaded_after(code, HEAVY) == [], fmt

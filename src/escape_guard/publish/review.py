@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
+from escape_guard.fingerprints import fingerprinted
 from escape_guard.model import Finding, Report, Status
 from escape_guard.publish import hunks
 from escape_guard.publish.client import Api, ApiFailure
-from escape_guard.publish.fingerprints import FINDING, RESOLVED, REVIEW, fingerprinted, markers
+from escape_guard.publish.fingerprints import FINDING, RESOLVED, REVIEW, markers
 from escape_guard.publish.reviewbody import Item, Section, comment_body, resolved_body, review_body
 
 _OUTSIDE = "not on a line of this diff"

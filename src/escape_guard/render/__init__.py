@@ -11,7 +11,7 @@ from escape_guard.model import Report
 Renderer = Callable[[Report], str]
 
 # Each names its module in this package, which defines ``render``.
-_FORMATS = ("text", "json", "markdown", "sarif")
+_FORMATS = ("text", "json", "markdown", "sarif", "rdjson", "codequality")
 
 
 class _Renderers(Mapping[str, Renderer]):

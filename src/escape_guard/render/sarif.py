@@ -28,18 +28,15 @@ from typing import Any
 from urllib.parse import quote
 
 from escape_guard import __version__
-from escape_guard.hints import hint, subject
-from escape_guard.model import Finding, Kind, Report, Status, sort_findings
+from escape_guard.model import Finding, Report, Status, sort_findings
+from escape_guard.render.findings import HOME_URL, INDIRECT_RULE, NEW_RULE, WHY_URL, message, rule
 from escape_guard.suppress import DIRECTIVE
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-# The project's home page; update it together with the README when it moves.
-INFORMATION_URI = "https://github.com/escape-guard/escape-guard"
+INFORMATION_URI = HOME_URL
 FINGERPRINT = "escapeIdentity/v1"
-NEW_RULE, INDIRECT_RULE = "new-heap-escape", "indirect-heap-escape"
 SRCROOT = "%SRCROOT%"
 
-_WHY_URL = "https://go.dev/doc/faq#stack_or_heap"
 _ACCEPT = (
     f"To accept an escape, put `{DIRECTIVE} <reason>` at the end of its line or alone on the "
     "line above, or list it in .escape-guard.yml."
@@ -57,10 +54,10 @@ _RULES: list[dict[str, Any]] = [
             "text": "Heap allocations cost garbage-collection work that stack allocations do "
             f"not. Run go build -gcflags=-m=2 to see why the value escapes. {_ACCEPT}",
             "markdown": "Heap allocations cost garbage-collection work that stack allocations "
-            f"do not ([Go FAQ]({_WHY_URL})). Run `go build -gcflags=-m=2` to see why the "
+            f"do not ([Go FAQ]({WHY_URL})). Run `go build -gcflags=-m=2` to see why the "
             f"value escapes. {_ACCEPT}",
         },
-        "helpUri": _WHY_URL,
+        "helpUri": WHY_URL,
         "defaultConfiguration": {"level": "warning"},
         "properties": {"tags": ["performance", "go"], "problem.severity": "warning"},
     },
@@ -78,7 +75,7 @@ _RULES: list[dict[str, Any]] = [
             "markdown": "The line did not change, but the compiler's escape analysis of it "
             "did: look at what the change did to the functions this line calls.",
         },
-        "helpUri": _WHY_URL,
+        "helpUri": WHY_URL,
         "defaultConfiguration": {"level": "note"},
         "properties": {"tags": ["performance", "go"], "problem.severity": "recommendation"},
     },
@@ -153,12 +150,12 @@ def _results(findings: list[Finding]) -> list[dict[str, Any]]:
 
 def _result(finding: Finding, identity: str) -> dict[str, Any]:
     record = finding.record
-    rule = INDIRECT_RULE if finding.status is Status.INDIRECT else NEW_RULE
+    rule_id = rule(finding)
     result: dict[str, Any] = {
-        "ruleId": rule,
-        "ruleIndex": _RULE_INDEX[rule],
-        "level": "note" if rule == INDIRECT_RULE else "warning",
-        "message": {"text": _message(finding)},
+        "ruleId": rule_id,
+        "ruleIndex": _RULE_INDEX[rule_id],
+        "level": "note" if rule_id == INDIRECT_RULE else "warning",
+        "message": {"text": message(finding)},
         "locations": [_location(finding)],
         "partialFingerprints": {FINGERPRINT: identity},
         "properties": {
@@ -173,23 +170,6 @@ def _result(finding: Finding, identity: str) -> dict[str, Any]:
     if finding.status is Status.ACCEPTED:
         result["suppressions"] = [_suppression(finding)]
     return result
-
-
-def _message(finding: Finding) -> str:
-    record = finding.record
-    where = f" in {record.function}" if record.function else ""
-    if not record.expression:
-        what = f"the compiler reports `{record.message}`."
-    elif record.kind is Kind.MOVED:
-        what = f"{subject(record, finding.source)} is moved to the heap."
-    else:
-        what = f"{subject(record, finding.source)} escapes to the heap."
-    indirect = finding.status is Status.INDIRECT
-    title = "Heap allocation caused elsewhere" if indirect else "New heap allocation"
-    text = " ".join(part for part in (f"{title}{where}: {what}", hint(record)) if part)
-    if record.explanation:  # code scanning shows the whole message on the alert's page
-        text += "\n\nCompiler's explanation:\n" + "\n".join(record.explanation)
-    return text
 
 
 def _location(finding: Finding) -> dict[str, Any]:
