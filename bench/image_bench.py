@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -57,14 +58,20 @@ def build(dockerfile: Path, tag: str) -> float:
 
 
 def sizes(tag: str, scratch: Path) -> tuple[int, int]:
-    """Bytes uncompressed and as gzip-compressed layers."""
-    uncompressed = sum(entry["size"] for entry in json.loads(buildah("images", "--json", tag)))
-    layout = scratch / tag.replace("/", "_").replace(":", "_")
-    buildah("push", "--compression-format", "gzip", tag, f"oci:{layout}")
+    """Bytes of the layers as tar files (docker save's archive, which does not compress them),
+    and gzip-compressed as a registry stores them (an OCI layout)."""
+    archive = scratch / "image.tar"
+    buildah("push", tag, f"docker-archive:{archive}")
+    uncompressed = archive.stat().st_size
+    archive.unlink()
+    layout = scratch / "oci"
+    buildah("push", "--compression-format=gzip", tag, f"oci:{layout}")
     index = json.loads((layout / "index.json").read_text())
     digest = index["manifests"][0]["digest"].split(":")[1]
     manifest = json.loads((layout / "blobs" / "sha256" / digest).read_text())
-    return uncompressed, sum(layer["size"] for layer in manifest["layers"])
+    compressed = sum(int(layer["size"]) for layer in manifest["layers"])
+    shutil.rmtree(layout)
+    return uncompressed, compressed
 
 
 def time_to_review(tag: str, runs: int, scratch: Path) -> tuple[float, int]:

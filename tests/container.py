@@ -136,11 +136,6 @@ def config(tag: str) -> dict[str, object]:
     return result
 
 
-def image_size(tag: str) -> int:
-    """Bytes of the image's layers, uncompressed."""
-    return int(buildah("inspect", "--type", "image", "--format", "{{.Size}}", tag) or 0)
-
-
 class ContainerLauncher:
     """Runs the image's entry point in a new container for each step, then removes it.
 
