@@ -46,9 +46,7 @@ def gh(tmp_path: Path, go_env: dict[str, str], fake_github: FakeGitHub) -> Actio
 def _tree(root: Path, removed_from: Path | None = None) -> dict[str, str | None]:
     files: dict[str, str | None] = {}
     if removed_from is not None:
-        files = {
-            str(p.relative_to(removed_from)): None for p in removed_from.rglob("*") if p.is_file()
-        }
+        files = {str(p.relative_to(removed_from)): None for p in _files(removed_from)}
     files.update({str(p.relative_to(root)): p.read_text() for p in _files(root)})
     return files
 
