@@ -27,8 +27,8 @@ from pathlib import Path
 
 _CHILD = r"""
 import json, resource, sys, time
-from escape_guard.heap import parse_heap
-from escape_guard.parse import parse_lines
+from escape_guard.records.heap import parse_heap
+from escape_guard.records.parse import parse_lines
 path, mode = sys.argv[1], sys.argv[2]
 explain = {"heap": False, "heap-explained": True, "heap-1%": lambda path, line: line % 100 == 0}
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -38,15 +38,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from escape_guard.build.checkout import Tree
-from escape_guard.compare import compare
+from escape_guard.builds.checkout import Tree
 from escape_guard.diffmap import parse_diff
-from escape_guard.functions import FunctionIndex, function_index
+from escape_guard.judgement.compare import compare
+from escape_guard.judgement.verdict import attribute
 from escape_guard.model import EscapeRecord, Finding, Report, Status
-from escape_guard.normalize import PathResolver, identity, normalize
-from escape_guard.parse import parse_text
+from escape_guard.records.functions import FunctionIndex, function_index
+from escape_guard.records.normalize import PathResolver, identity, normalize
+from escape_guard.records.parse import parse_text
 from escape_guard.sources import SourceCache
-from escape_guard.verdict import attribute
 
 PROJECTED = (Status.NEW, Status.FIXED, Status.INDIRECT)
 _SKIPPED_DIRS = ("vendor", "testdata")  # never hold modules of their own to build

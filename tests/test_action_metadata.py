@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from escape_guard.build.compile import BuildSpec, go_command
+from escape_guard.builds.compile import BuildSpec, go_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv holding the pinned tools

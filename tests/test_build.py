@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.build.checkout import Tree
-from escape_guard.build.compile import (
+from escape_guard.builds.checkout import Tree
+from escape_guard.builds.compile import (
     BuildCancelled,
     Builds,
     BuildSpec,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.build.analysis import analyze
-from escape_guard.build.checkout import Tree, WorkingTree, checkout, overlay_tree
-from escape_guard.build.compile import BuildSpec
-from escape_guard.build.modules import Module, find_modules
+from escape_guard.builds.analysis import analyze
+from escape_guard.builds.checkout import Tree, WorkingTree, checkout, overlay_tree
+from escape_guard.builds.compile import BuildSpec
+from escape_guard.builds.modules import Module, find_modules
 from escape_guard.git import Git
 from tests.conftest import Repo
 

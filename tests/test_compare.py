@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.compare import compare
 from escape_guard.diffmap import FileChange, LineMap, parse_diff
+from escape_guard.judgement.compare import compare
 from escape_guard.model import EscapeRecord, Finding, Identity, Kind, Status
-from escape_guard.normalize import identity
+from escape_guard.records.normalize import identity
 from tests.test_diffmap import git_diff
 
 NEW, INDIRECT, FIXED, UNCHANGED = Status.NEW, Status.INDIRECT, Status.FIXED, Status.UNCHANGED

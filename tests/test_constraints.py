@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from escape_guard.build.constraints import Platform, build_line, excluded_by, platform_of
+from escape_guard.builds.constraints import Platform, build_line, excluded_by, platform_of
 from escape_guard.pipeline import DiffOptions, run_diff
 from tests.conftest import Repo
 from tests.reference import BuildOptions, Row, project, reference

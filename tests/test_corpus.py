@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from escape_guard.build.checkout import Tree
-from escape_guard.compare import compare
+from escape_guard.builds.checkout import Tree
 from escape_guard.diffmap import parse_diff
+from escape_guard.judgement.compare import compare
+from escape_guard.judgement.verdict import attribute
 from escape_guard.model import EscapeRecord, Kind, Status
-from escape_guard.normalize import identity
+from escape_guard.records.normalize import identity
 from escape_guard.sources import SourceCache
-from escape_guard.verdict import attribute
 from tests.corpus import reference
 
 CORPUS = Path(__file__).parent / "corpus"

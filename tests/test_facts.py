@@ -1,9 +1,9 @@
-"""Exported facts and the reach of a change, without building (build/facts.py, build/impact.py)."""
+"""Exported facts and the reach of a change, without building (builds/facts.py, impact.py)."""
 
 from __future__ import annotations
 
-from escape_guard.build.checkout import Tree
-from escape_guard.build.facts import (
+from escape_guard.builds.checkout import Tree
+from escape_guard.builds.facts import (
     Declarations,
     changed_declarations,
     changed_facts,
@@ -11,8 +11,8 @@ from escape_guard.build.facts import (
     inlinable,
     package_facts,
 )
-from escape_guard.build.golist import Graph, Package
-from escape_guard.build.impact import (
+from escape_guard.builds.golist import Graph, Package
+from escape_guard.builds.impact import (
     dependency_reach,
     export_reach,
     module_changes,

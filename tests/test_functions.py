@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.functions import fold_function, function_index
+from escape_guard.records.functions import fold_function, function_index
 
 GOMOD = Path(__file__).parent / "fixtures" / "gomod"
 

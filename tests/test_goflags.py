@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from escape_guard.build.compile import build_environment, readonly_goflags
+from escape_guard.builds.compile import build_environment, readonly_goflags
 from escape_guard.cli import main
 from tests.conftest import Repo
 from tests.reference import reference, report_rows

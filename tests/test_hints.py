@@ -6,9 +6,9 @@ import json
 import pytest
 
 from escape_guard.action.workflow import Runner
-from escape_guard.hints import Flow, Inlined, Step, hint, inlined, parse_flows, subject
 from escape_guard.model import Kind, Status
 from escape_guard.publish import checks
+from escape_guard.records.hints import Flow, Inlined, Step, hint, inlined, parse_flows, subject
 from escape_guard.render import markdown, sarif, text
 from tests.factories import GRAB_EXPLANATION, finding, record, report
 

@@ -9,7 +9,7 @@ import pytest
 
 from escape_guard.cli import main
 from escape_guard.errors import UsageError
-from escape_guard.merge import merge_reports, parse_shard, select_shard
+from escape_guard.judgement.merge import merge_reports, parse_shard, select_shard
 from escape_guard.model import Kind, Revision, Status
 from tests.conftest import Repo
 from tests.factories import finding, record, report

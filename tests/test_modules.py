@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.build.checkout import Tree
-from escape_guard.build.compile import BuildSpec, go_command
-from escape_guard.build.modules import (
+from escape_guard.builds.checkout import Tree
+from escape_guard.builds.compile import BuildSpec, go_command
+from escape_guard.builds.modules import (
     Module,
     Step,
     find_modules,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.functions import FunctionIndex, function_index
 from escape_guard.model import EscapeRecord, Identity, Kind
-from escape_guard.normalize import PathResolver, fold_expression, identity, normalize
-from escape_guard.parse import parse_text
+from escape_guard.records.functions import FunctionIndex, function_index
+from escape_guard.records.normalize import PathResolver, fold_expression, identity, normalize
+from escape_guard.records.parse import parse_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOMOD = FIXTURES / "gomod"

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 import pytest
 
 from escape_guard.action.workflow import Runner
-from escape_guard.hints import generic_code
 from escape_guard.model import Report, Status
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.publish.checks import check_annotations
 from escape_guard.publish.reviewbody import comment_body
+from escape_guard.records.hints import generic_code
 from escape_guard.render import codequality, markdown, rdjson, sarif, text
 from escape_guard.render import json as json_report
 from tests.conftest import Repo

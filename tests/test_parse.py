@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from escape_guard.model import EscapeRecord, Kind
-from escape_guard.parse import classify, parse_lines, parse_text
+from escape_guard.records.parse import classify, parse_lines, parse_text
 
 CAPTURES = Path(__file__).parent / "fixtures" / "compiler"
 VERSIONS = ["1.22.10", "1.25.5", "1.27.3"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.heap import parse_heap
 from escape_guard.model import EscapeRecord, Kind
-from escape_guard.parse import parse_lines
+from escape_guard.records.heap import parse_heap
+from escape_guard.records.parse import parse_lines
 
 CAPTURES = Path(__file__).parent / "fixtures" / "compiler"
 NAMES = sorted(path.name for path in CAPTURES.glob("go*.txt"))

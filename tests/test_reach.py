@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.build import analysis, compile
+from escape_guard.builds import analysis, compile
 from escape_guard.errors import UsageError
 from escape_guard.model import Report
 from escape_guard.pipeline import DiffOptions, run_diff

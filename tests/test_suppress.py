@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.build.checkout import Tree
+from escape_guard.builds.checkout import Tree
+from escape_guard.judgement.suppress import misspelled, suppression
+from escape_guard.judgement.verdict import directive_notes
 from escape_guard.model import Status
 from escape_guard.sources import SourceCache
-from escape_guard.suppress import misspelled, suppression
-from escape_guard.verdict import directive_notes
 from tests.factories import finding, record
 
 LINES = [

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from escape_guard.build import analysis, together
-from escape_guard.build.checkout import Tree
-from escape_guard.build.goimports import import_specs
-from escape_guard.build.together import SHADOW, Arrangement, HeadCopies
+from escape_guard.builds import analysis, together
+from escape_guard.builds.checkout import Tree
+from escape_guard.builds.goimports import import_specs
+from escape_guard.builds.together import SHADOW, Arrangement, HeadCopies
 from escape_guard.errors import BuildError
 from escape_guard.model import EscapeRecord, Kind, Report
 from escape_guard.pipeline import DiffOptions, run_diff

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from escape_guard.build.goversions import compare_key, go_line_toolchain, version
-from escape_guard.build.toolchain import (
+from escape_guard.builds.goversions import compare_key, go_line_toolchain, version
+from escape_guard.builds.toolchain import (
     Choice,
     Known,
     Request,

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from escape_guard.build.checkout import Tree
+from escape_guard.builds.checkout import Tree
 from escape_guard.config import Accept, Config
 from escape_guard.diffmap import parse_diff
+from escape_guard.judgement.verdict import attribute, verdict
 from escape_guard.model import Kind, Status
 from escape_guard.sources import SourceCache
-from escape_guard.verdict import attribute, verdict
 from tests.factories import finding, record
 
 SOURCE = """package m

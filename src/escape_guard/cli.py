@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _shard_argument(text: str) -> tuple[int, int]:
-    from escape_guard.merge import parse_shard  # noqa: PLC0415 - only --shard needs it
+    from escape_guard.judgement.merge import parse_shard  # noqa: PLC0415 - only --shard needs it
 
     try:
         return parse_shard(text)
@@ -226,7 +226,7 @@ def _diff(args: argparse.Namespace) -> ExitCode:
 
 def _merge(args: argparse.Namespace) -> ExitCode:
     # imported here: only the merge command reads reports back
-    from escape_guard.merge import merge_reports  # noqa: PLC0415
+    from escape_guard.judgement.merge import merge_reports  # noqa: PLC0415
     from escape_guard.render.json import load_report  # noqa: PLC0415
 
     reports = [load_report(_read(path)) for path in args.reports]

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from escape_guard.model import Finding, sort_findings
-from escape_guard.normalize import identity
+from escape_guard.records.normalize import identity
 
 _HEX = 10  # 40 bits: collisions among one pull request's escapes are negligible
 

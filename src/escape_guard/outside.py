@@ -25,11 +25,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from escape_guard.build.goimports import import_specs
+from escape_guard.builds.goimports import import_specs
 from escape_guard.diffmap import LineMap
-from escape_guard.functions import fold_function, function_index
-from escape_guard.hints import generic_code
 from escape_guard.model import EscapeRecord, Finding, Kind, Status
+from escape_guard.records.functions import fold_function, function_index
+from escape_guard.records.hints import generic_code
 from escape_guard.sources import SourceCache
 
 Library = Callable[[str], "str | None"]

@@ -11,14 +11,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from escape_guard.build.analysis import Ahead
-from escape_guard.build.compile import BuildSpec
-from escape_guard.build.constraints import Platform, excluded_by, platform_of
-from escape_guard.build.modules import Module, module_dirs, module_path, unmatched
-from escape_guard.build.reach import Revisions as BuildRevisions
-from escape_guard.build.reach import build_reached, reaches_beyond
-from escape_guard.build.toolchain import Library, read_toolchain, select_toolchain
-from escape_guard.compare import compare
+from escape_guard.builds.analysis import Ahead
+from escape_guard.builds.compile import BuildSpec
+from escape_guard.builds.constraints import Platform, excluded_by, platform_of
+from escape_guard.builds.modules import Module, module_dirs, module_path, unmatched
+from escape_guard.builds.reach import Revisions as BuildRevisions
+from escape_guard.builds.reach import build_reached, reaches_beyond
+from escape_guard.builds.toolchain import Library, read_toolchain, select_toolchain
 from escape_guard.config import Config
 from escape_guard.diffmap import (
     LineMap,
@@ -31,13 +30,14 @@ from escape_guard.diffmap import (
 from escape_guard.errors import GitError, UsageError
 from escape_guard.git import Git
 from escape_guard.globs import matches
-from escape_guard.merge import select_shard
+from escape_guard.judgement.compare import compare
+from escape_guard.judgement.merge import select_shard
+from escape_guard.judgement.verdict import attribute, directive_notes, verdict
 from escape_guard.model import NotAnalysed, Report, Revision
-from escape_guard.normalize import identity
 from escape_guard.outside import Side, place
 from escape_guard.platforms import merge_platforms
+from escape_guard.records.normalize import identity
 from escape_guard.tasks import Task
-from escape_guard.verdict import attribute, directive_notes, verdict
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         revs = resolve_revisions(git, options.base, options.head)
         ahead.see("base", revs.merge_base)
         ahead.see("head", revs.head.sha)
-        # One toolchain, the head's, for both revisions (see build/toolchain.py).
+        # One toolchain, the head's, for both revisions (see builds/toolchain.py).
         toolchain = Task(
             lambda: read_toolchain(
                 git,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from escape_guard.build.checkout import Tree
-from escape_guard.functions import FunctionIndex, function_index
+from escape_guard.builds.checkout import Tree
+from escape_guard.records.functions import FunctionIndex, function_index
 
 
 class SourceCache:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from escape_guard.config import FAIL_ON
 from escape_guard.errors import UsageError
-from escape_guard.merge import parse_shard
+from escape_guard.judgement.merge import parse_shard
 from escape_guard.platforms import parse_platform
 
 COMMENT_MODES = ("review", "summary", "off")

@@ -21,7 +21,7 @@ from escape_guard.config import failing
 from escape_guard.config import load as load_config
 from escape_guard.errors import EscapeGuardError, ExitCode, GitHubError, UsageError
 from escape_guard.git import Git
-from escape_guard.merge import merge_reports
+from escape_guard.judgement.merge import merge_reports
 from escape_guard.model import Finding, Report, Revision
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.publish import Options, Target, publish, publish_failure

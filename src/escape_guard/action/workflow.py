@@ -10,8 +10,8 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
-from escape_guard.hints import inlined_note, subject
 from escape_guard.model import Finding, Kind, Report, Status, sort_findings
+from escape_guard.records.hints import inlined_note, subject
 
 # The runner shows at most 10 error and 10 warning annotations per step and drops the rest
 # silently: emit that many, the last one saying how many more there are and where.

@@ -12,14 +12,14 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
 from escape_guard.config import FAILING
-from escape_guard.hints import hint, inlined_note
+from escape_guard.judgement.suppress import DIRECTIVE
 from escape_guard.model import Finding, Report, Status, sort_findings
 from escape_guard.publish.client import Api
 from escape_guard.publish.summary import FAILURE_HEADLINE, failure_block
+from escape_guard.records.hints import hint, inlined_note
 from escape_guard.render.links import Links
 from escape_guard.render.markdown import headline, render_bytes, within_bytes
 from escape_guard.render.mdsafe import shorten
-from escape_guard.suppress import DIRECTIVE
 
 NAME = "escape-guard"
 MAX_SUMMARY = 65535

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from escape_guard.judgement.suppress import DIRECTIVE
 from escape_guard.model import Finding, Report
 from escape_guard.publish.fingerprints import FINDING, RESOLVED, REVIEW, marker, without_markers
 from escape_guard.render.markdown import MAX_CHARS, headline, inline_comment
 from escape_guard.render.mdsafe import code_span, details, shorten
-from escape_guard.suppress import DIRECTIVE
 
 Item = tuple[str, Finding]  # (fingerprint, finding)
 LISTED = "the summary comment and the job summary"

@@ -12,8 +12,8 @@ introduces them (``Finding.anchor_line``).
 
 from __future__ import annotations
 
-from escape_guard.hints import hint, subject
 from escape_guard.model import Finding, Kind, Report, Status, sort_findings
+from escape_guard.records.hints import hint, subject
 
 # The project's home page; update it together with the README when it moves.
 HOME_URL = "https://github.com/escape-guard/escape-guard"

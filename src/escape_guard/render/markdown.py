@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from escape_guard.hints import hint
-from escape_guard.hints import subject as escaping
+from escape_guard.judgement.suppress import DIRECTIVE
 from escape_guard.model import (
     INDIRECT_FIXED_TITLE,
     EscapeRecord,
@@ -27,9 +26,10 @@ from escape_guard.model import (
     Status,
     sort_findings,
 )
+from escape_guard.records.hints import hint
+from escape_guard.records.hints import subject as escaping
 from escape_guard.render.links import Links, position_url
 from escape_guard.render.mdsafe import code_span, details, fenced, shorten, text
-from escape_guard.suppress import DIRECTIVE
 
 # A hard line break that renders the same with and without "single newlines are breaks"
 # (comments have them, the job summary and check runs do not): a backslash before the newline.

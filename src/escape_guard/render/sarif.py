@@ -28,9 +28,9 @@ from typing import Any
 from urllib.parse import quote
 
 from escape_guard import __version__
+from escape_guard.judgement.suppress import DIRECTIVE
 from escape_guard.model import Finding, Report, Status, sort_findings
 from escape_guard.render.findings import HOME_URL, INDIRECT_RULE, NEW_RULE, WHY_URL, message, rule
-from escape_guard.suppress import DIRECTIVE
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = HOME_URL

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from itertools import groupby
 
-from escape_guard.hints import hint, inlined_note
 from escape_guard.model import (
     INDIRECT_FIXED_NOTE,
     INDIRECT_FIXED_TITLE,
@@ -22,6 +21,7 @@ from escape_guard.model import (
     Status,
     sort_findings,
 )
+from escape_guard.records.hints import hint, inlined_note
 
 _INDENT = "    "
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

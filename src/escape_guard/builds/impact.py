@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from escape_guard.build.golist import Graph
+from escape_guard.builds.golist import Graph
 
 MODULE_FILES = frozenset({"go.mod", "go.sum", "go.work", "go.work.sum"})
 PROFILE = "default.pgo"

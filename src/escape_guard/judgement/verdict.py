@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 
 from escape_guard.config import Config
 from escape_guard.diffmap import LineMap
+from escape_guard.judgement.suppress import DIRECTIVE, misspelled, suppression
 from escape_guard.model import EscapeRecord, Finding, Status
 from escape_guard.sources import SourceCache
-from escape_guard.suppress import DIRECTIVE, misspelled, suppression
 
 
 def attribute(

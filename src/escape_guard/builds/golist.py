@@ -11,9 +11,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
-from escape_guard.build.checkout import Tree
-from escape_guard.build.compile import BuildSpec, build_environment
-from escape_guard.build.modules import Module, plan
+from escape_guard.builds.checkout import Tree
+from escape_guard.builds.compile import BuildSpec, build_environment
+from escape_guard.builds.modules import Module, plan
 from escape_guard.errors import BuildError
 from escape_guard.proc import run
 

@@ -23,9 +23,9 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
-from escape_guard.build.checkout import Tree
-from escape_guard.build.constraints import Platform
-from escape_guard.build.modules import (
+from escape_guard.builds.checkout import Tree
+from escape_guard.builds.constraints import Platform
+from escape_guard.builds.modules import (
     Module,
     Step,
     find_modules,
@@ -35,11 +35,11 @@ from escape_guard.build.modules import (
     standard_library_only,
 )
 from escape_guard.errors import BuildError, EnvironmentProblem
-from escape_guard.heap import parse_heap
 from escape_guard.model import EscapeRecord, Kind
-from escape_guard.normalize import PathResolver
-from escape_guard.parse import parse_lines
 from escape_guard.proc import run
+from escape_guard.records.heap import parse_heap
+from escape_guard.records.normalize import PathResolver
+from escape_guard.records.parse import parse_lines
 
 # Words of escape-analysis diagnostics; other output lines may explain a failure.
 _DIAGNOSTIC_MARKERS = (

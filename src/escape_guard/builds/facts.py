@@ -19,10 +19,10 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from typing import NamedTuple
 
-from escape_guard.build.checkout import Tree
-from escape_guard.build.modules import go_sources, read_source
-from escape_guard.functions import function_index
+from escape_guard.builds.checkout import Tree
+from escape_guard.builds.modules import go_sources, read_source
 from escape_guard.model import EscapeRecord, Kind
+from escape_guard.records.functions import function_index
 
 # A generic function or a method of a generic type: "[" before the parameters' "(".
 _QUOTED = re.compile(r'"(?:\\.|[^"\\])*"|`[^`]*`|\'(?:\\.|[^\'\\])*\'')

@@ -13,9 +13,9 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from escape_guard.build.checkout import Tree
-from escape_guard.build.constraints import Platform, excluded_by
-from escape_guard.build.goimports import import_specs
+from escape_guard.builds.checkout import Tree
+from escape_guard.builds.constraints import Platform, excluded_by
+from escape_guard.builds.goimports import import_specs
 
 _SKIP_DIRS = frozenset({"vendor", "testdata", "node_modules"})
 

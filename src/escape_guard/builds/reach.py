@@ -16,12 +16,12 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import NamedTuple
 
-from escape_guard.build.analysis import Ahead, Analysis, build_both
-from escape_guard.build.checkout import checkout
-from escape_guard.build.compile import BuildSpec
-from escape_guard.build.facts import changed_declarations, changed_facts, inlinable, package_facts
-from escape_guard.build.golist import Graph, load
-from escape_guard.build.impact import (
+from escape_guard.builds.analysis import Ahead, Analysis, build_both
+from escape_guard.builds.checkout import checkout
+from escape_guard.builds.compile import BuildSpec
+from escape_guard.builds.facts import changed_declarations, changed_facts, inlinable, package_facts
+from escape_guard.builds.golist import Graph, load
+from escape_guard.builds.impact import (
     dependency_reach,
     export_reach,
     language_reach,
@@ -30,8 +30,8 @@ from escape_guard.build.impact import (
     profile_mains,
     profile_reach,
 )
-from escape_guard.build.modulereach import reached_modules
-from escape_guard.build.modules import find_modules, package_dirs_of
+from escape_guard.builds.modulereach import reached_modules
+from escape_guard.builds.modules import find_modules, package_dirs_of
 from escape_guard.diffmap import LineMap
 from escape_guard.model import NotAnalysed
 from escape_guard.tasks import Task

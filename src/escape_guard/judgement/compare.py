@@ -50,8 +50,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import NamedTuple, Protocol, TypeVar
 
 from escape_guard.diffmap import LineMap
-from escape_guard.functions import fold_function
 from escape_guard.model import EscapeRecord, Finding, Identity, Kind, Status
+from escape_guard.records.functions import fold_function
 
 _K = TypeVar("_K", bound=Hashable)
 _NO_MATCH = 1 << 62

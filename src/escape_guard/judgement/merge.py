@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from escape_guard.errors import UsageError
 from escape_guard.model import Finding, Report, Status, sort_findings
-from escape_guard.normalize import identity
+from escape_guard.records.normalize import identity
 
 
 def select_shard(packages: Sequence[str], shard: tuple[int, int]) -> list[str]:

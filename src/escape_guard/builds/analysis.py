@@ -10,8 +10,8 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import NamedTuple
 
-from escape_guard.build.checkout import Tree, WorkingTree, checkout, in_place
-from escape_guard.build.compile import (
+from escape_guard.builds.checkout import Tree, WorkingTree, checkout, in_place
+from escape_guard.builds.compile import (
     FACT_KINDS,
     Builds,
     BuildSpec,
@@ -23,15 +23,15 @@ from escape_guard.build.compile import (
     step_resolver,
     trimmed,
 )
-from escape_guard.build.facts import Declarations, declarations
-from escape_guard.build.modules import Module, Step, import_path, module_of_dir
-from escape_guard.build.together import Arrangement, arrange
-from escape_guard.build.toolchain import local_go
+from escape_guard.builds.facts import Declarations, declarations
+from escape_guard.builds.modules import Module, Step, import_path, module_of_dir
+from escape_guard.builds.together import Arrangement, arrange
+from escape_guard.builds.toolchain import local_go
 from escape_guard.diffmap import LineMap
 from escape_guard.errors import BuildError
 from escape_guard.git import Git
 from escape_guard.model import EscapeRecord
-from escape_guard.normalize import normalize
+from escape_guard.records.normalize import normalize
 from escape_guard.sources import SourceCache
 from escape_guard.tasks import Task
 
@@ -122,7 +122,7 @@ class Ahead:
         self.scratch = scratch  # removed when the comparison is done
         self.work = Task(lambda: WorkingTree.inspect(git))
         self.local_go = local_go(git, env)  # the go on PATH, before the toolchain is chosen
-        self.version = ""  # of the toolchain chosen for both revisions (build/toolchain.py)
+        self.version = ""  # of the toolchain chosen for both revisions (builds/toolchain.py)
         self._trees: dict[str, Task[Tree | str]] = {}
 
     def see(self, label: str, sha: str) -> None:

@@ -28,8 +28,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from escape_guard.functions import fold_function
 from escape_guard.model import EscapeRecord, Identity
+from escape_guard.records.functions import fold_function
 
 FunctionLookup = Callable[[str, int], str]  # (repository path, line) -> enclosing function
 

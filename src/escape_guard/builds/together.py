@@ -32,10 +32,10 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from escape_guard.build.checkout import FOREIGN_SOURCES, Tree
-from escape_guard.build.constraints import Platform
-from escape_guard.build.goimports import import_specs
-from escape_guard.build.modules import (
+from escape_guard.builds.checkout import FOREIGN_SOURCES, Tree
+from escape_guard.builds.constraints import Platform
+from escape_guard.builds.goimports import import_specs
+from escape_guard.builds.modules import (
     Module,
     Step,
     find_modules,

@@ -15,8 +15,8 @@ import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from escape_guard.build.compile import build_environment
-from escape_guard.build.goversions import compare_key, go_line_toolchain, version
+from escape_guard.builds.compile import build_environment
+from escape_guard.builds.goversions import compare_key, go_line_toolchain, version
 from escape_guard.errors import BuildError, EnvironmentProblem
 from escape_guard.git import Git
 from escape_guard.proc import run

@@ -20,8 +20,8 @@ import posixpath
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from escape_guard.build.checkout import Tree
-from escape_guard.build.modules import Module, imports, module_of_dir, package_dirs_of
+from escape_guard.builds.checkout import Tree
+from escape_guard.builds.modules import Module, imports, module_of_dir, package_dirs_of
 
 
 class Requirements(NamedTuple):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from escape_guard.model import EscapeRecord, Kind
-from escape_guard.parse import (
+from escape_guard.records.parse import (
     FLOW_INDENT,
     HEAP_SUFFIX,
     PARAMETER_PREFIX,
