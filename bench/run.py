@@ -97,13 +97,19 @@ from workload import DEFAULT_PACKAGES, MIN_PACKAGES, Workload, go_binary, go_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("leaf", "deep", "ten", "deep-body", "deep-leak")
-WAYS = ("eg", "naive=", "naive*", "floor", "floor‖", "shared")
+WAYS = ("eg", "naive=", "naive*", "floor", "floor‖", "shared", "eg+main")
 # Ways a scenario leaves out to keep the run short: deep-body's naive way is deep's (both
 # revisions build everything); deep-leak keeps the shared floor, the tighter reference.
-SKIPPED = {"deep-body": ("naive=", "naive*", "floor‖"), "deep-leak": ("floor", "floor‖")}
+# eg+main, escape-guard after the default branch's run, is measured on leaf and ten.
+SKIPPED = {
+    "deep": ("eg+main",),
+    "deep-body": ("naive=", "naive*", "floor‖", "eg+main"),
+    "deep-leak": ("floor", "floor‖", "eg+main"),
+}
 # escape-guard / naive (naive= and naive*), by scenario
 TARGET_NAIVE = {"leaf": 0.25, "deep-leak": 0.5}
 TARGET_FLOOR = 0.9  # escape-guard / floor (the two go commands one after the other)
+TARGET_MAIN = 0.6  # escape-guard after the default branch's run / floor: the head alone
 TARGET_SIZE = 1.2  # escape-guard at 2N packages / at N, leaf scenario (strictly below)
 TARGET_BODY = 1.2  # escape-guard on deep-body / on leaf
 ALSO = "also compiled"  # how escape-guard's notes name the packages compiled besides the changed
@@ -121,6 +127,8 @@ class Sample:
     new: int | None = None  # new escapes escape-guard reported; for naive: heap lines added
     indirect: int | None = None  # indirect escapes escape-guard reported
     also: list[str] = field(default_factory=list)  # escape-guard's "also compiled" notes
+    # escape-guard's report: packages its go commands compiled, {"base": n, "head": n, ...}
+    compiled: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -174,10 +182,12 @@ class Bench:
         *,
         cache: str = "both",
         extra: Mapping[str, str] | None = None,
+        base: str = "main",
+        flags: Sequence[str] = (),
     ) -> Sample:
         """One timed run; a failed run is recorded in ``failures`` and run again (twice)."""
-        cmd = [self.escape_guard, "diff", "--repo", str(repo), "--base", "main"]
-        cmd += ["--head", head, "--format", "json"]
+        cmd = [self.escape_guard, "diff", "--repo", str(repo), "--base", base]
+        cmd += ["--head", head, "--format", "json", *flags]
         for _ in range(_ATTEMPTS):
             env = self.prepared_env(cache, extra)
             start = time.perf_counter()
@@ -187,8 +197,9 @@ class Bench:
             if report is not None:
                 summary = report["summary"]
                 also = [note for note in report["notes"] if note.startswith(ALSO)]
-                timings = dict(report["timings"])
-                return Sample(seconds, timings, summary["new"], summary["indirect"], also)
+                timings, compiled = dict(report["timings"]), dict(report.get("compiled", {}))
+                new, indirect = summary["new"], summary["indirect"]
+                return Sample(seconds, timings, new, indirect, also, compiled)
             self.failures.append(f"{head}: exit {proc.returncode}: {proc.stderr.strip()}")
         raise RuntimeError(f"{' '.join(cmd)} failed {_ATTEMPTS} times:\n{self.failures[-1]}")
 
@@ -228,6 +239,18 @@ class Bench:
         _link_copy(self.std_caches["plain"], path)
         _go(["build", "./..."], cwd=wl.repo, env=dict(self.env, GOCACHE=str(path)))
         self.std_caches["user"] = path
+
+    def main_cache(self, wl: Workload) -> Sample:
+        """The "main" cache: the one the default branch's run leaves, as the action's run on
+        the push that made main does (``--all-packages``, main~1 against main) from the
+        standard library built the plain way (what the image holds). Its run is returned."""
+        path = self.tmp / "main-cache"
+        run = self.escape_guard_run(
+            wl.repo, "main", cache="plain", base="main~1", flags=("--all-packages",)
+        )
+        shutil.copytree(self.run_cache, path)
+        self.std_caches["main"] = path
+        return run
 
     def both_cache(self) -> None:
         """The "both" cache: the standard library built with and without -trimpath, one
@@ -449,6 +472,7 @@ class Results:
     bump: dict[str, Series] = field(default_factory=dict)
     fixed: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    main_run: Sample | None = None  # the default branch's run that made the "main" cache
 
 
 def measure(
@@ -474,6 +498,7 @@ def measure(
             "floor": lambda: bench.floor_run(trees, reached, together=False, shared=False),  # noqa: B023
             "floor‖": lambda: bench.floor_run(trees, reached, together=True, shared=False),  # noqa: B023
             "shared": lambda: bench.floor_run(trees, reached, together=False, shared=True),  # noqa: B023
+            "eg+main": lambda: bench.escape_guard_run(repo, scenario, cache="main"),  # noqa: B023
         }
         ways = {way: run for way, run in ways.items() if way not in SKIPPED.get(scenario, ())}
         for i in range(runs):
@@ -604,6 +629,8 @@ def render(
         "",
         _against_leaf(results),
         "",
+        _main_warm(results),
+        "",
         _findings(results, small, consumer),
         "",
         _size_and_cold(results, small, large),
@@ -633,6 +660,43 @@ def _ratios(scenario: str, series: Mapping[str, Series]) -> list[str]:
         _ratio(eg.ratios(series["floor"]), TARGET_FLOOR),
         *(_ratio(eg.ratios(series[w])) for w in ("floor‖", "shared")),
     ]
+
+
+def _main_warm(results: Results) -> str:
+    """Pull requests after the default branch's run, and what their go commands compiled."""
+    rows = []
+    for scenario, series in results.scenarios.items():
+        warm = series["eg+main"]
+        if not warm.samples:
+            continue
+        base = max(s.compiled.get("base", -1) for s in warm.samples)
+        head = statistics.median(s.compiled.get("head", 0) for s in warm.samples)
+        rows.append(
+            [
+                scenario,
+                _s(warm.median),
+                _ratio(warm.ratios(series["floor"]), TARGET_MAIN),
+                _ratio(warm.ratios(series["eg"])),
+                str(base),
+                f"{head:g}",
+            ]
+        )
+    made = results.main_run
+    run = (
+        f"the default branch's run (main~1 → main, --all-packages, from `go build std`): "
+        f"{_s(made.seconds)} s, compiled {made.compiled}"
+        if made
+        else "no default-branch run"
+    )
+    table = _table(
+        ["after main's run", "seconds", "/floor", "/eg", "base compiled (max)", "head compiled"],
+        rows,
+    )
+    return (
+        f"{run}\n{table}\n(eg+main: the pull request from the cache that run left; compiled: "
+        f"the repository's packages its go commands compiled, from their -v output; "
+        f"target: /floor ≤ {TARGET_MAIN}, base compiled 0)"
+    )
 
 
 def _against_leaf(results: Results) -> str:
@@ -807,6 +871,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log("preparing the user's cache and the dependency bump's consumer module")
         bench.user_cache(small)
         bench.both_cache()
+        main_run = bench.main_cache(small)
         consumer = make_consumer(bench.tmp / "bump", env)
         try:
             results = measure(
@@ -814,6 +879,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         finally:
             remove(consumer)
+        results.main_run = main_run
         info = {
             "go": version,
             "cpus": str(os.cpu_count()),

@@ -64,9 +64,14 @@ class ActionHarness:
         server.add_repo(REPOSITORY)
         self.runs = 0
 
-    def clone(self, *, depth: int | None = None, ref: str | None = None) -> Path:
-        """The workspace, as actions/checkout leaves it (optionally shallow)."""
-        workspace = self.tmp / f"workspace{self.runs}"
+    def clone(
+        self, *, depth: int | None = None, ref: str | None = None, into: Path | None = None
+    ) -> Path:
+        """The workspace, as actions/checkout leaves it (optionally shallow).
+
+        ``into``: the directory, as a runner's workspace is the same in every job.
+        """
+        workspace = into or self.tmp / f"workspace{self.runs}"
         if workspace.exists():
             shutil.rmtree(workspace)
         args = ["git", "clone", "--quiet", "--no-local"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -275,6 +277,36 @@ def test_push_event_compares_before_and_after(gh: ActionHarness) -> None:
     assert result.outputs["new-escapes"] == "1"
     assert gh.server.check_runs(REPOSITORY)[-1].conclusion == "failure"
     assert not any(r.method == "POST" and "/pulls/" in r.path for r in gh.server.requests)
+
+
+def test_the_default_branch_run_leaves_the_next_pull_requests_base(gh: ActionHarness) -> None:
+    """The recommended pair: a push run on main saves go-cache, a pull request restores it."""
+    workspace, kept = gh.tmp / "work" / "repo", gh.tmp / "kept-cache"
+    before = gh.origin.git("rev-parse", "main")
+    gh.origin.git("checkout", "--quiet", "main")
+    main = LIB + "\n// Twice doubles.\nfunc Twice(n int) int { return 2 * n }\n"
+    after = gh.origin.commit({"svc.go": main})
+    gh.server.add_commit(REPOSITORY, after)
+    push = gh.event("push")
+    push.update(before=before, after=after, ref="refs/heads/main")
+    push["repository"]["default_branch"] = "main"
+    inputs = {"comment": "off", "go-cache": ".escape-guard-cache"}
+    result = gh.run("push", push, inputs=inputs, workspace=gh.clone(ref="main", into=workspace))
+    assert result.code == 0, result.stdout
+    assert "compiling every package" in result.stdout
+    shutil.move(workspace / ".escape-guard-cache", kept)  # actions/cache saves it
+
+    gh.origin.git("checkout", "--quiet", "-b", "feature-2")
+    gh.origin.commit({"svc.go": main + NEW_FUNC})
+    payload = gh.open_pull(8, head="feature-2")
+    gh.clone(ref="feature-2", into=workspace)
+    shutil.move(kept, workspace / ".escape-guard-cache")  # and a pull request restores it
+    inputs = {"go-cache": ".escape-guard-cache"}
+    result = gh.run("pull_request", payload, inputs=inputs, workspace=workspace)
+    assert result.code == 1, result.stdout
+    report = json.loads((workspace / ".escape-guard" / "report.json").read_text())
+    assert report["compiled"] == {"base": 0, "head": 1, "other": 0}
+    assert [f["message"] for f in report["new"]] == ["moved to heap: s"]
 
 
 def test_bad_input_is_a_usage_error(gh: ActionHarness) -> None:

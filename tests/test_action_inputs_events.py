@@ -122,6 +122,18 @@ def test_push_event(tmp_path: Path) -> None:
     assert (event.base, event.head, event.pull_number) == ("a" * 40, "b" * 40, None)
 
 
+def test_a_push_to_the_default_branch_is_told_apart(tmp_path: Path) -> None:
+    env = _env("push", "push.json", tmp_path, before="a" * 40, after="b" * 40)
+    payload = json.loads(Path(env["GITHUB_EVENT_PATH"]).read_text())
+    default = payload["repository"]["default_branch"]
+    assert read_event(env, Inputs()).to_default_branch  # the sample pushes the default branch
+    others = ("refs/heads/feature", f"refs/tags/{default}")
+    for ref, expected in ((f"refs/heads/{default}", True), *((o, False) for o in others)):
+        payload["ref"] = ref
+        Path(env["GITHUB_EVENT_PATH"]).write_text(json.dumps(payload))
+        assert read_event(env, Inputs()).to_default_branch is expected
+
+
 def test_push_creating_a_branch_has_no_base(tmp_path: Path) -> None:
     event = read_event(_env("push", "push.json", tmp_path), Inputs())  # before is all zeros
     assert event.base == ""

@@ -380,7 +380,7 @@ def test_the_standard_library_is_prebuilt_with_the_flags_escape_guard_builds_wit
     # a revision built in place, the usual case; the others apply to the named packages or
     # the output only. (A revision checked out builds with -trimpath: not pre-built, for the
     # image's size. test_container.py shows the cache hit in the image itself.)
-    per_target = ("-buildvcs=", "-gcflags=", "-o", os.devnull)
+    per_target = ("-buildvcs=", "-gcflags=", "-o", os.devnull, "-v")  # -v: output only
     tool_flags = go_command(BuildSpec(), ["./..."], trimpath=False)[2:-1]
     key_flags = sorted(f for f in tool_flags if not f.startswith(per_target))
     assert sorted(prebuilds[0][3:]) == key_flags, "its cache would not be hit"
@@ -529,7 +529,9 @@ def test_the_basic_workflow() -> None:
     assert checkout["with"]["fetch-depth"] == 0, "the merge base must be in the clone"
     (guard,) = guard_steps(wf)
     assert guard.get("with", {}).get("comment", "review") == "review"
-    _assert_go_cache_is_kept(all_steps, guard)
+    # A pull request restores what the default branch's run saved, and saves nothing.
+    cache = _assert_go_cache_is_kept(all_steps, guard, action="actions/cache/restore@v4")
+    assert cache["with"]["key"].endswith("${{ github.event.pull_request.base.sha }}")
 
 
 def test_the_push_workflow() -> None:
@@ -541,15 +543,23 @@ def test_the_push_workflow() -> None:
     (guard,) = guard_steps(wf)
     assert guard["with"]["comment"] == "off"
     assert not guard["with"].get("base"), "the action takes before..after from the event"
-    _assert_go_cache_is_kept(all_steps, guard)
+    pushed = _assert_go_cache_is_kept(all_steps, guard, action="actions/cache@v4")
+    # What pull requests restore: the prefixes of the key the default branch saves under.
+    pulls = steps(load_yaml(EXAMPLES / "escape-guard.yml"))
+    pull = next(s for s in pulls if "cache" in s.get("uses", ""))
+    restore_keys = pull["with"]["restore-keys"].split()
+    assert any(pushed["with"]["key"].startswith(prefix) for prefix in restore_keys)
 
 
-def _assert_go_cache_is_kept(all_steps: list[dict[str, Any]], guard: dict[str, Any]) -> None:
-    cache = next(s for s in all_steps if s.get("uses", "").startswith("actions/cache@"))
+def _assert_go_cache_is_kept(
+    all_steps: list[dict[str, Any]], guard: dict[str, Any], *, action: str
+) -> dict[str, Any]:
+    cache = next(s for s in all_steps if s.get("uses", "") == action)
     directory = guard["with"]["go-cache"]
     assert cache["with"]["path"] == directory
     assert not directory.startswith("/") and ".." not in directory, "inside the workspace"
     assert all_steps.index(cache) < all_steps.index(guard)
+    return cache
 
 
 def test_the_fork_safe_pair() -> None:
@@ -627,4 +637,5 @@ def test_actions_are_pinned_to_a_major_version() -> None:
         for step in steps(load_yaml(path)):
             uses = step.get("uses", "")
             if uses.startswith("actions/"):
-                assert re.fullmatch(r"actions/[a-z-]+@v\d+", uses), f"{path.name}: {uses}"
+                pinned = re.fullmatch(r"actions/[a-z-]+(?:/[a-z-]+)?@v\d+", uses)
+                assert pinned, f"{path.name}: {uses}"

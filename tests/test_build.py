@@ -30,16 +30,16 @@ TOP = (
 )
 
 
-def test_overlay_and_announcements_are_flags() -> None:
-    cmd = go_command(BuildSpec(), ["./a"], overlay="/tmp/o.json", announce=True)
+def test_overlay_is_a_flag_and_compilations_are_announced() -> None:
+    cmd = go_command(BuildSpec(), ["./a"], overlay="/tmp/o.json")
     assert cmd[:2] == ["go", "build"] and cmd[-1] == "./a"
     assert "-overlay=/tmp/o.json" in cmd and "-v" in cmd
     plain = go_command(BuildSpec(), ["./a"])
-    assert not any(flag.startswith("-overlay") or flag == "-v" for flag in plain)
+    assert not any(flag.startswith("-overlay") for flag in plain) and "-v" in plain
 
 
 @pytest.mark.go
-def test_debugging_information_is_dropped_for_the_module_only(
+def test_the_module_compiles_with_diagnostics_and_without_debugging_information(
     repo: Repo, go_env: dict[str, str]
 ) -> None:
     uses_fmt = 'package dep\n\nimport "fmt"\n\nvar _ = fmt.Sprint\n'
@@ -53,8 +53,9 @@ def test_debugging_information_is_dropped_for_the_module_only(
         for line in dry.splitlines()
         if "/compile " in line and " -p " in line
     }
+    # A dependency in the module compiles as a named package does: one cache entry for both.
     assert "-m -dwarf=false" in flags["example.com/m/top"]
-    assert "-dwarf=false" in flags["example.com/m/dep"] and "-m" not in flags["example.com/m/dep"]
+    assert "-m -dwarf=false" in flags["example.com/m/dep"]
     std = [pkg for pkg in flags if not pkg.startswith("example.com/")]
     assert "fmt" in std
     for pkg in std:  # the standard library's cache keys stay those of a plain build
@@ -153,7 +154,7 @@ def test_in_place_builds_hit_what_a_plain_go_build_left_in_the_cache(repo: Repo)
     repo.commit({"go.mod": GO_MOD, "user/user.go": USER})
     run(["go", "build", "./..."], cwd=repo.path, env=repo.env)  # what the user's cache holds
     in_place = Tree(str(repo.path), how="in place")
-    cmd = go_command(BuildSpec(), ["./user"], announce=True, trimpath=False)
+    cmd = go_command(BuildSpec(), ["./user"], trimpath=False)
     assert "-trimpath" not in cmd
     compiled = run(cmd, cwd=repo.path, env=repo.env).stderr.split("\n")
     assert "example.com/m/user" in compiled  # with -m: compiled, its diagnostics printed

@@ -79,12 +79,12 @@ def test_go_command_flags() -> None:
     assert "-gcflags=-m -dwarf=false" in go_command(BuildSpec(), ["./..."])
 
 
-def test_only_the_repository_modules_compile_without_debugging_information() -> None:
+def test_the_repository_modules_compile_with_diagnostics_without_debugging_information() -> None:
     cmd = go_command(BuildSpec(), ["./a"], modules=["example.com/m", "example.com/m/tools"])
     gcflags = [flag for flag in cmd if flag.startswith("-gcflags=")]
     assert gcflags == [
-        "-gcflags=example.com/m/...=-dwarf=false",
-        "-gcflags=example.com/m/tools/...=-dwarf=false",
+        "-gcflags=example.com/m/...=-m -dwarf=false",
+        "-gcflags=example.com/m/tools/...=-m -dwarf=false",
         # Last: the go command gives a package the last -gcflags whose pattern it matches.
         "-gcflags=-m -dwarf=false",
     ]

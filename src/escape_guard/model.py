@@ -151,6 +151,9 @@ class Report(NamedTuple):
     notes: tuple[str, ...] = ()  # things the user should know (e.g. "fast path: no Go changes")
     platforms: tuple[str, ...] = ()  # GOOS/GOARCH pairs built, when more than one
     not_analysed: tuple[NotAnalysed, ...] = ()  # modules the change reaches that did not load
+    # Packages the go commands compiled, not found in the build cache: (side, count) for the
+    # base's and the head's packages of the repository and for all others (builds/compiled.py).
+    compiled: tuple[tuple[str, int], ...] = ()
 
     def with_status(self, *statuses: Status) -> list[Finding]:
         return [f for f in self.findings if f.status in statuses]

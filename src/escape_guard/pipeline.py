@@ -219,6 +219,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         timings=tuple(timer.phases),
         notes=tuple(notes),
         not_analysed=tuple(not_analysed),
+        compiled=ahead.compiled.counts(),
     )
 
 

@@ -151,13 +151,14 @@ def _report(ctx: Context) -> Report | None:
         tags=ctx.inputs.tags or None,
         fail_on=ctx.inputs.fail_on,
     )
+    warm = _warms_the_cache(ctx)
     options = DiffOptions(
         repo=repo,
         base=ctx.event.base,
         head=ctx.event.head,
         config=config,
-        explain=ctx.inputs.explain,
-        all_packages=ctx.inputs.all_packages,
+        explain=ctx.inputs.explain and not warm,
+        all_packages=ctx.inputs.all_packages or warm,
         shard=ctx.inputs.shard,
         env=ctx.env,
         pgo=ctx.inputs.pgo,
@@ -166,6 +167,23 @@ def _report(ctx: Context) -> Report | None:
     with ctx.runner.group("Build and compare"):
         report = run_diff(options, git=git, progress=lambda phase: ctx.runner.log(f"{phase} ..."))
     return report._replace(base=Revision(ctx.event.base_ref or report.base.ref, report.base.sha))
+
+
+def _warms_the_cache(ctx: Context) -> bool:
+    """Whether this run compiles every package for the pull requests that start from its commit.
+
+    A push to the default branch with a kept go-cache: a pull request's merge base is then,
+    almost always, a commit such a run compiled, so its base is all cache hits. Every package
+    is compiled with the flags a base is compiled with, without -m=2 explanations (a cache
+    entry of its own): the findings of this run come without them.
+    """
+    if not (ctx.event.to_default_branch and ctx.inputs.go_cache):
+        return False
+    ctx.runner.log(
+        "a push to the default branch with a kept go-cache: compiling every package, as the "
+        "base of the pull requests that start from this commit"
+    )
+    return True
 
 
 def _working_directory(ctx: Context) -> str:

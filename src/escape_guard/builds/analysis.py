@@ -23,6 +23,7 @@ from escape_guard.builds.compile import (
     step_resolver,
     trimmed,
 )
+from escape_guard.builds.compiled import Compiled, side_of
 from escape_guard.builds.facts import Declarations, declarations
 from escape_guard.builds.modules import Module, Step, import_path, module_of_dir
 from escape_guard.builds.together import Arrangement, arrange
@@ -68,6 +69,7 @@ def analyze(
     spec: BuildSpec,
     *,
     label: str,
+    side: str = "base",
     packages: frozenset[str] | None = None,
     builds: Builds | None = None,
     compiling: Callable[[], None] | None = None,
@@ -78,7 +80,13 @@ def analyze(
     ``declared``: directories whose declarations to read (``facts.declarations``).
     """
     built = build_revision(
-        tree, spec, label=label, packages=packages, builds=builds, compiling=compiling
+        tree,
+        spec,
+        label=label,
+        side=side,
+        packages=packages,
+        builds=builds,
+        compiling=compiling,
     )
     return _normalized(tree, built, declared)
 
@@ -124,6 +132,7 @@ class Ahead:
         self.local_go = local_go(git, env)  # the go on PATH, before the toolchain is chosen
         self.version = ""  # of the toolchain chosen for both revisions (builds/toolchain.py)
         self._trees: dict[str, Task[Tree | str]] = {}
+        self.compiled = Compiled()  # what the comparison's go commands compiled
 
     def see(self, label: str, sha: str) -> None:
         """Start seeing revision ``sha`` in place (see ``checkout.in_place``)."""
@@ -207,7 +216,7 @@ def _build_together(
     if isinstance(arranged, str):
         return None
     try:
-        base_build, head_build = _run_together(arranged, base, head, job)
+        base_build, head_build = _run_together(arranged, base, head, job, ahead.compiled)
     except BuildError:
         # Built apart, the failing revision is named; should both build, say so.
         notes.append("the revisions could not be built by one go command: built apart")
@@ -216,13 +225,18 @@ def _build_together(
 
 
 def _run_together(
-    arranged: Arrangement, base: Tree, head: Tree, job: _Job
+    arranged: Arrangement, base: Tree, head: Tree, job: _Job, compiled: Compiled
 ) -> tuple[RevisionBuild, RevisionBuild]:
     """Run the arrangement's go commands; the records of each revision as a build of its own."""
     copies, modules = arranged.copies, arranged.modules
     base_records: list[tuple[Step, EscapeRecord]] = []
     head_records: list[tuple[Step, EscapeRecord]] = []
-    builds = Builds()
+    builds = Builds(compiled)
+    base_side = side_of("base", modules)
+
+    def side(path: str) -> str:
+        return "head" if copies.holds(path) else base_side(path)
+
     try:
         for step in arranged.steps:
             cmd = go_command(
@@ -236,7 +250,15 @@ def _run_together(
             explain = kept_explanations(job.head_spec, head, step, modules, copies.original)
             label = "base and head revisions"
             for record in run_build(
-                cmd, base, step, job.spec, builds=builds, explain=explain, label=label
+                cmd,
+                base,
+                step,
+                job.spec,
+                builds=builds,
+                explain=explain,
+                label=label,
+                modules=modules,
+                side=side,
             ):
                 if copies.is_head(record):
                     head_records.append((step, copies.head_record(record)))
@@ -262,7 +284,7 @@ def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, A
     work, base_sha, head_sha, spec, head_spec, packages, declared, head_name = job
     base_label = f"base revision {base_sha[:12]}"
     head_label = f"head revision, {head_name}," if head_name else f"head revision {head_sha[:12]}"
-    builds = Builds()
+    builds = Builds(ahead.compiled)
     base_compiling = threading.Event()
 
     def build(sha: str, label: str, how: BuildSpec, *, head: bool) -> Analysis:
@@ -278,6 +300,7 @@ def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, A
                 tree,
                 how,
                 label=label,
+                side="head" if head else "base",
                 packages=packages,
                 builds=builds,
                 compiling=told,

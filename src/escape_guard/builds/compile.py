@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
 from escape_guard.builds.checkout import Tree
+from escape_guard.builds.compiled import Compiled, compiled_paths, named_by, side_of
 from escape_guard.builds.constraints import Platform
 from escape_guard.builds.modules import (
     Module,
@@ -105,18 +106,18 @@ def go_command(
     *,
     modules: Sequence[str] = (),
     overlay: str | None = None,
-    announce: bool = False,
     explained: Sequence[str] = (),
     trimpath: bool = True,
 ) -> list[str]:
     """``go build`` of ``patterns`` with escape-analysis diagnostics.
 
-    ``modules``: the paths of the repository's modules, whose packages compile without
-    debugging information: nothing reads it, and writing it takes about a twentieth of the
-    compiler's time. The standard library and other dependencies keep their flags, and
-    so their cache keys (a prebuilt standard library stays a cache hit).
-    ``overlay``: the revision's -overlay file. ``announce``: -v, which prints the import
-    path of every package as its compilation starts (cached packages are not compiled).
+    ``modules``: the paths of the repository's modules, whose packages compile with -m
+    whether named or not (see ``compiled.py``) and without debugging information: nothing
+    reads it, and writing it takes about a twentieth of the compiler's time. The standard
+    library and other dependencies keep their flags, and so their cache keys (a prebuilt
+    standard library stays a cache hit).
+    ``overlay``: the revision's -overlay file. -v prints the import path of every package
+    as its compilation starts (cached packages are not compiled).
     ``explained``: import paths of packages among ``patterns`` built with -m=2 whatever
     ``spec.explain`` says. ``trimpath``: see ``trimmed``.
     """
@@ -124,9 +125,8 @@ def go_command(
     cmd += ["-o", os.devnull]
     if overlay:
         cmd.append("-overlay=" + overlay)
-    if announce:
-        cmd.append("-v")
-    cmd += [f"-gcflags={path}/...={_NO_DWARF}" for path in modules]
+    cmd.append("-v")
+    cmd += [f"-gcflags={path}/...=-m {_NO_DWARF}" for path in modules]
     # Without a pattern: the packages named on the command line (the last match wins).
     cmd.append(f"-gcflags={'-m=2' if spec.explain else '-m'} {_NO_DWARF}")
     cmd += [f"-gcflags={path}=-m=2 {_NO_DWARF}" for path in explained]
@@ -166,7 +166,8 @@ def readonly_goflags(goflags: str) -> str:
 class Builds:
     """The go commands of one comparison, so that all of them can be stopped at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, compiled: Compiled | None = None) -> None:
+        self.compiled = compiled or Compiled()  # what they compiled, by revision
         self._running: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self._stopped = False
@@ -218,12 +219,14 @@ def build_revision(
     spec: BuildSpec,
     *,
     label: str,
+    side: str = "base",
     packages: Collection[str] | None = None,
     builds: Builds | None = None,
     compiling: Callable[[], None] | None = None,
 ) -> RevisionBuild:
     """Build the requested packages of the revision ``tree`` shows.
 
+    ``side``: which revision it is, "base" or "head" (``compiled.SIDES``).
     ``packages``: only these repository-relative directories (see ``plan``).
     ``compiling``: called once, when the last go command has started compiling every
     requested package (so their dependencies are in the cache), at its start when they
@@ -244,7 +247,7 @@ def build_revision(
                 else:
                     watch = told
             for record in _build_step(
-                tree, step, spec, modules, builds=builds, label=label, compiling=watch
+                tree, step, spec, modules, builds=builds, label=label, side=side, compiling=watch
             ):
                 records.append((step, record))
     finally:
@@ -260,6 +263,7 @@ def _build_step(
     *,
     builds: Builds,
     label: str,
+    side: str,
     compiling: Callable[[], None] | None,
 ) -> list[EscapeRecord]:
     cmd = go_command(
@@ -267,13 +271,21 @@ def _build_step(
         step.patterns,
         modules=[m.path for m in modules],
         overlay=tree.overlay,
-        announce=compiling is not None,
         trimpath=trimmed(tree),
     )
     watch = _Announcements(_import_paths(step), compiling) if compiling else None
     explain = kept_explanations(spec, tree, step, modules)
     return run_build(
-        cmd, tree, step, spec, builds=builds, explain=explain, label=label, watch=watch
+        cmd,
+        tree,
+        step,
+        spec,
+        builds=builds,
+        explain=explain,
+        label=label,
+        modules=modules,
+        side=side_of(side, modules),
+        watch=watch,
     )
 
 
@@ -286,22 +298,29 @@ def run_build(
     builds: Builds,
     explain: bool | Callable[[str, int], bool],
     label: str,
+    modules: Sequence[Module],
+    side: Callable[[str], str],
     watch: _Announcements | None = None,
 ) -> list[EscapeRecord]:
-    """Run one step's go command; its heap records as printed, streamed through the parser.
+    """Run one step's go command; the heap records it printed for the packages it names,
+    streamed through the parser.
 
     ``explain``: which explanations to keep (see ``parse_heap``). ``label`` names what is
-    built in the BuildError a failure raises.
+    built in the BuildError a failure raises. ``side``: which revision a package the go
+    command compiles is for (``compiled.SIDES``), counted in ``builds.compiled``.
     """
     cwd = os.path.join(tree.root, step.module.dir)
     env = build_environment(spec.env)
+    named = named_by(step, modules)
     with builds.start(cmd, cwd=cwd, env=env) as proc:
         assert proc.stderr is not None
         with tempfile.SpooledTemporaryFile(_KEEP_IN_MEMORY) as output:
             heap = list(parse_heap(_blocks(proc.stderr, output, watch), explain=explain))
             code = proc.wait()
             if code == 0:
-                return heap + _fact_records(output) if spec.facts else heap
+                builds.compiled.add(compiled_paths(output), side)
+                found = heap + _fact_records(output) if spec.facts else heap
+                return [record for record in found if named(record.package)]
             errors = _first_errors(output)
     where = f" in module {step.module.dir}" if step.module.dir else ""
     shown = "\n".join(f"  {line}" for line in errors) or "  (the go command printed nothing)"

@@ -150,7 +150,7 @@ def _plan_packages(
         import_path = f"{module.path}/{rel}" if rel else module.path
         local = f"./{rel}" if rel else "."
         wanted = (_pattern_for(p, module, modules) for p in patterns)
-        if any(w and _selects(w, local, import_path) for w in wanted):
+        if any(w and selects(w, local, import_path) for w in wanted):
             chosen.setdefault(module, []).append(local)
     return [Step(module, tuple(locals_)) for module, locals_ in chosen.items()]
 
@@ -169,7 +169,7 @@ def unmatched(
     for pattern in patterns:
         if not any(
             (wanted := _pattern_for(pattern, module, modules))
-            and _selects(wanted, f"./{rel}" if rel else ".", import_path(module, rel))
+            and selects(wanted, f"./{rel}" if rel else ".", import_path(module, rel))
             for module, rel in places
         ):
             missing.append(pattern)
@@ -195,7 +195,7 @@ def module_path(text: str) -> str:
     return ""
 
 
-def _selects(pattern: str, local: str, import_path: str) -> bool:
+def selects(pattern: str, local: str, import_path: str) -> bool:
     """Whether a module-relative or import-path pattern (``...`` wildcards) names the package."""
     name = local if pattern.startswith(".") else import_path
     if pattern.startswith("./") and local == ".":

@@ -70,9 +70,12 @@ class HeadCopies(NamedTuple):
         The "# package" header above it says, even for a position in a package that is not
         copied (a generic function of it instantiated in a copy); its path when there is none.
         """
-        printed_for = record.package or record.path.removeprefix("./")
-        return printed_for.startswith(f"{SHADOW}/") or any(
-            printed_for == copy or printed_for.startswith(copy + "/") for copy in self.prefixes
+        return self.holds(record.package or record.path.removeprefix("./"))
+
+    def holds(self, package: str) -> bool:
+        """Whether an import path (or a module-relative path) is that of a copy."""
+        return package.startswith(f"{SHADOW}/") or any(
+            package == copy or package.startswith(copy + "/") for copy in self.prefixes
         )
 
     def original(self, text: str) -> str:

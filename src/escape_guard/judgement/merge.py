@@ -48,9 +48,19 @@ def merge_reports(reports: Sequence[Report]) -> Report:
         go_version=next((r.go_version for r in reports if r.go_version), ""),
         packages=tuple(dict.fromkeys(p for r in reports for p in r.packages)),
         timings=_slowest(reports),
+        compiled=_summed(reports),
         notes=tuple(dict.fromkeys(n for r in reports for n in r.notes)),
         not_analysed=tuple(dict.fromkeys(n for r in reports for n in r.not_analysed)),
     )
+
+
+def _summed(reports: Sequence[Report]) -> tuple[tuple[str, int], ...]:
+    """The shards' compiled counts added up: each shard's go commands compiled for itself."""
+    total: dict[str, int] = {}
+    for report in reports:
+        for side, count in report.compiled:
+            total[side] = total.get(side, 0) + count
+    return tuple(total.items())
 
 
 def _once(findings: list[Finding]) -> list[Finding]:

@@ -27,6 +27,9 @@ Top level::
     summary     {"new": n, "fixed": n, "indirect": n, "accepted": n,
                  "unchanged": n, "ignored": n, "indirect_fixed": n}
     timings     {"phase": seconds, ...}   in the order the phases ran
+    compiled    {"base": n, "head": n, "other": n}   packages the go commands compiled
+                (not cache hits): the repository's, by revision, and the others; only
+                present when something was built
     notes       ["..."]     things the reader should know
     not_analysed [{"module": path, "directory": dir, "packages": [dir], "revisions":
                   ["base", "head"], "error": "go: ..."}]   modules the change reaches that
@@ -108,6 +111,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         **{name: [finding_dict(f) for f in found] for name, found in lists.items()},
         "summary": {name: len(found) for name, found in lists.items()},
         "timings": dict(report.timings),
+        **({"compiled": dict(report.compiled)} if report.compiled else {}),
         "notes": list(report.notes),
         **({"platforms": list(report.platforms)} if report.platforms else {}),
         **(
@@ -207,6 +211,7 @@ def load_report(text: str) -> Report:
         go_version=_str(doc, "go_version", ""),
         packages=tuple(_strings(doc, "packages")),
         timings=tuple(_timings(doc)),
+        compiled=tuple(_compiled(doc)),
         notes=tuple(_strings(doc, "notes")),
         platforms=tuple(_strings(doc, "platforms")),
         not_analysed=tuple(_load_not_analysed(doc)),
@@ -264,6 +269,11 @@ def _timings(doc: Mapping[str, Any]) -> list[tuple[str, float]]:
             raise _invalid(f"timings.{phase}: expected seconds, got {seconds!r}")
         pairs.append((phase, float(seconds)))
     return pairs
+
+
+def _compiled(doc: Mapping[str, Any]) -> list[tuple[str, int]]:
+    compiled = _object(doc.get("compiled", {}), "compiled")
+    return [(side, _int(compiled, side, "compiled")) for side in compiled]
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:
