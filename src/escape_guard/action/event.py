@@ -37,6 +37,8 @@ class Event(NamedTuple):
     pull_number: int | None = None
     head_repository: str = ""  # owner/name the head lives in (differs for forks)
     base_ref: str = ""  # the branch name, for fetching
+    # A push to the repository's default branch (where a count badge is kept up to date).
+    to_default_branch: bool = False
 
     @property
     def is_fork(self) -> bool:
@@ -69,7 +71,14 @@ def read_event(env: Mapping[str, str], inputs: Inputs) -> Event:
     if name == "push":
         before = inputs.base or payload.get("before", "")
         # A new branch has no "before": there is nothing to compare against.
-        return Event(name, repository, "" if before == ZERO_SHA else before, payload["after"])
+        default = (payload.get("repository") or {}).get("default_branch") or ""
+        return Event(
+            name,
+            repository,
+            "" if before == ZERO_SHA else before,
+            payload["after"],
+            to_default_branch=bool(default) and payload.get("ref") == f"refs/heads/{default}",
+        )
     if name == "merge_group":
         group = payload["merge_group"]
         return Event(
