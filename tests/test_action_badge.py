@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import jsonschema
 import pytest
 
 from tests.action_harness import REPOSITORY, ActionHarness
+from tests.conftest import ROOT
 from tests.fakegithub import FakeGitHub
 from tests.test_action_e2e import GO_MOD, LIB, NEW_FUNC
+from tests.test_action_metadata import load_yaml
 from tests.test_render_badge import ENDPOINT_SCHEMA
 
 pytestmark = pytest.mark.go
@@ -81,3 +84,39 @@ def test_a_badge_outside_the_workspace_is_a_usage_error(gh: ActionHarness, path:
     assert result.code == 2
     assert "input badge" in result.stdout and "relative" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def _publish_script() -> str:
+    workflow = load_yaml(ROOT / "examples" / "workflows" / "push.yml")
+    (step,) = [
+        s
+        for s in workflow["jobs"]["escapes"]["steps"]
+        if s.get("name") == "Publish the heap-escape badge"
+    ]
+    assert step["env"] == {"BADGE": "${{ steps.escapes.outputs.badge-json }}"}
+    script: str = step["run"]
+    return script
+
+
+def test_push_workflow_publishes_the_badge_on_a_badges_branch(
+    gh: ActionHarness,
+) -> None:
+    """The example's publishing step, run by bash in a clone of a real origin."""
+    workspace = gh.clone()
+    script = _publish_script()
+    shown = []
+    for message in ("2 (+1)", "2 (±0)", "2 (±0)"):
+        document = {"schemaVersion": 1, "label": "heap escapes", "message": message}
+        env = {**gh.env, "BADGE": json.dumps(document), "GITHUB_SHA": "abc"}
+        subprocess.run(["bash", "-e", "-c", script], cwd=workspace, env=env, check=True)
+        shown.append(gh.origin.git("show", "badges:heap-escapes.json"))
+    assert [json.loads(text)["message"] for text in shown] == ["2 (+1)", "2 (±0)", "2 (±0)"]
+    # One commit per change, on a branch of its own holding the badge only.
+    assert gh.origin.git("rev-list", "--count", "badges") == "2"
+    assert gh.origin.git("ls-tree", "--name-only", "badges") == "heap-escapes.json"
+    unrelated = subprocess.run(
+        ["git", "-C", str(gh.origin.path), "merge-base", "main", "badges"],
+        capture_output=True,
+        check=False,
+    )
+    assert unrelated.returncode == 1  # no history shared with main

@@ -28,7 +28,7 @@ ENDPOINT_SCHEMA: dict[str, Any] = {
         "color": {
             "type": "string",
             "pattern": f"^({NAMED_COLORS}|#[0-9a-fA-F]{{3}}|#[0-9a-fA-F]{{6}})$",
-        },  # noqa: E501
+        },
         "isError": {"type": "boolean"},
         "cacheSeconds": {"type": "integer", "minimum": 300},
     },
