@@ -48,6 +48,8 @@ def test_action_defaults_give_default_inputs() -> None:
         ("go-version", "1.26", "input go-version: expected a Go release such as 1.26.6"),
         ("go-version", "stable", "input go-version: expected a Go release"),
         ("go-version", "go1.26.6+auto", "input go-version: expected a Go release"),
+        ("badge", "/srv/badge.json", "input badge: '/srv/badge.json' is not inside the workspace"),
+        ("badge", "out/../../b.json", "input badge: .* give a path relative to it"),
     ],
 )
 def test_bad_inputs_name_the_input(name: str, value: str, message: str) -> None:
@@ -132,6 +134,23 @@ def test_a_push_to_the_default_branch_is_told_apart(tmp_path: Path) -> None:
         payload["ref"] = ref
         Path(env["GITHUB_EVENT_PATH"]).write_text(json.dumps(payload))
         assert read_event(env, Inputs()).to_default_branch is expected
+
+
+def test_push_to_the_default_branch(tmp_path: Path) -> None:
+    """The webhook example pushes to refs/heads/master; its repository's default is master."""
+    payload = json.loads((EVENTS / "push.json").read_text())
+    assert payload["repository"]["default_branch"] == "master"
+    env = _env("push", "push.json", tmp_path, before="a" * 40)
+    assert read_event(env, Inputs()).to_default_branch
+    env = _env("push", "push.json", tmp_path, before="a" * 40, ref="refs/heads/master-2")
+    assert not read_event(env, Inputs()).to_default_branch
+    env = _env("push", "push.json", tmp_path, before="a" * 40, ref="refs/tags/master")
+    assert not read_event(env, Inputs()).to_default_branch
+
+
+def test_a_sharded_badge_is_refused() -> None:
+    with pytest.raises(UsageError, match="input badge: a shard sees part of the repository"):
+        read_inputs({**action_defaults("t"), "INPUT_BADGE": "b.json", "INPUT_SHARD": "1/2"})
 
 
 def test_push_creating_a_branch_has_no_base(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ EXPECTED_INPUTS = {
     "shard": "",
     "report-path": "",
     "pull-request": "",
+    "badge": "",  # no badge
 }
 CHOICES = {
     "fail-on": {"new", "indirect", "none"},
@@ -63,7 +64,15 @@ CHOICES = {
     "explain": {"true", "false"},
     "allow-pull-request-target": {"true", "false"},
 }
-EXPECTED_OUTPUTS = {"new-escapes", "fixed-escapes", "indirect-escapes", "report", "sarif"}
+EXPECTED_OUTPUTS = {
+    "new-escapes",
+    "fixed-escapes",
+    "indirect-escapes",
+    "report",
+    "sarif",
+    "escape-count",
+    "badge-json",
+}
 
 
 # --- helpers ---------------------------------------------------------------------------------

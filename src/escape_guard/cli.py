@@ -6,7 +6,7 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from escape_guard import __version__
@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--base", required=True, help="the branch or commit the change is based on")
     diff.add_argument(
         "--head",
-        help="the changed revision (default: HEAD, or the working tree "
-        "when it has uncommitted changes)",
+        help="the changed revision (default: in a pre-commit hook run for a push, the pushed "
+        "commit (PRE_COMMIT_TO_REF); else HEAD, or the working tree when it has uncommitted "
+        "changes)",
     )
     diff.add_argument(
         "--packages",
@@ -207,7 +208,7 @@ def _diff(args: argparse.Namespace) -> ExitCode:
     options = DiffOptions(
         repo=args.repo,
         base=args.base,
-        head=args.head,
+        head=args.head or pushed_commit(os.environ),
         config=config,
         explain=args.explain,
         all_packages=args.all_packages,
@@ -222,6 +223,17 @@ def _diff(args: argparse.Namespace) -> ExitCode:
             print(f"escape-guard: {note}", file=sys.stderr)
     _write(RENDERERS[args.format](report), args.output)
     return exit_code(report, config.fail_on)
+
+
+def pushed_commit(env: Mapping[str, str]) -> str | None:
+    """The commit a pre-commit ``pre-push`` hook run checks, None outside one.
+
+    Not HEAD nor the working tree: ``git push origin other-branch`` pushes another commit than
+    the one checked out, and the staged changes pre-commit leaves in the working tree while
+    hooks run are not part of the push. pre-commit names the pushed commit in
+    PRE_COMMIT_TO_REF (also for ``pre-commit run --from-ref A --to-ref B``).
+    """
+    return env.get("PRE_COMMIT_TO_REF") or None
 
 
 def _merge(args: argparse.Namespace) -> ExitCode:

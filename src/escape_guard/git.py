@@ -89,6 +89,12 @@ class Git:
                 " — this clone is shallow, so the commit may simply be missing: "
                 "fetch more history (git fetch --unshallow, or fetch-depth: 0 in actions/checkout)"
             )
+        elif rev.endswith("/HEAD"):
+            remote = rev.removesuffix("/HEAD")
+            hint = (
+                f" — this clone does not record the default branch of {remote}: run "
+                f"git remote set-head {remote} --auto, or name the branch ({remote}/main)"
+            )
         elif "/" not in rev and rev not in ("HEAD",):
             hint = f" (if it is a remote branch, try origin/{rev})"
         raise GitError(f"unknown revision '{rev}' in {self.root}{hint}")

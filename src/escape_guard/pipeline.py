@@ -52,6 +52,9 @@ class DiffOptions:
     pgo: str = "auto"  # as go build -pgo: auto, off, or a profile (relative to the repository)
     platforms: tuple[str, ...] = ()  # GOOS/GOARCH pairs to build for; (): the environment's
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Build (every package, with all_packages) even when no Go file changed: a count of the
+    # repository's escapes (a badge) needs the head's records, which the shortcut skips.
+    count_all: bool = False
 
 
 Progress = Callable[[str], None]
@@ -166,7 +169,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
     report = Report(
         revs.base, revs.head, revs.merge_base, (), packages=config.packages, notes=tuple(notes)
     )
-    if not go_files_changed(linemap):
+    if not go_files_changed(linemap) and not options.count_all:
         notes.append(nothing_built_note(linemap))
         return report._replace(notes=tuple(notes), timings=tuple(timer.phases))
     packages = _packages(git, revs, linemap, options, notes)

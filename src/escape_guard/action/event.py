@@ -71,7 +71,7 @@ def read_event(env: Mapping[str, str], inputs: Inputs) -> Event:
     if name == "push":
         before = inputs.base or payload.get("before", "")
         # A new branch has no "before": there is nothing to compare against.
-        default = (payload.get("repository") or {}).get("default_branch", "")
+        default = (payload.get("repository") or {}).get("default_branch") or ""
         return Event(
             name,
             repository,

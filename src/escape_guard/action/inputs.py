@@ -38,6 +38,7 @@ class Inputs:
     report_path: str = ""
     shard: tuple[int, int] | None = None
     pull_request: int | None = None
+    badge: str = ""  # workspace-relative path of the count badge's JSON; "": none
 
 
 def _raw(env: Mapping[str, str], name: str) -> str:
@@ -140,4 +141,21 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         report_path=_raw(env, "report-path"),
         shard=_shard(env),
         pull_request=_int(env, "pull-request", 0) or None,
+        badge=_badge(env),
     )
+
+
+def _badge(env: Mapping[str, str]) -> str:
+    """The badge input: a path inside the workspace (the container sees nothing else)."""
+    value = _raw(env, "badge")
+    if value and (value.startswith("/") or ".." in value.replace("\\", "/").split("/")):
+        raise UsageError(
+            f"input badge: {value!r} is not inside the workspace; give a path relative to it "
+            "(e.g. .escape-guard/badge.json)"
+        )
+    if value and _raw(env, "shard"):
+        raise UsageError(
+            "input badge: a shard sees part of the repository only, so it cannot count its "
+            "heap escapes; set badge on an unsharded push job"
+        )
+    return value

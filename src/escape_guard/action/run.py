@@ -26,8 +26,8 @@ from escape_guard.model import Finding, Report, Revision
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.publish import Options, Target, publish, publish_failure
 from escape_guard.publish.client import Api, ApiFailure
+from escape_guard.render import badge, markdown, sarif
 from escape_guard.render import json as json_report
-from escape_guard.render import markdown, sarif
 from escape_guard.render.links import DEFAULT_SERVER, links
 
 OUTPUT_DIR = ".escape-guard"  # inside the workspace, so later steps on the runner find it
@@ -38,6 +38,8 @@ EMPTY_OUTPUTS = {
     "indirect-escapes": "0",
     "report": "",
     "sarif": "",
+    "escape-count": "",
+    "badge-json": "",
 }
 
 
@@ -158,7 +160,8 @@ def _report(ctx: Context) -> Report | None:
         head=ctx.event.head,
         config=config,
         explain=ctx.inputs.explain and not warm,
-        all_packages=ctx.inputs.all_packages or warm,
+        all_packages=ctx.inputs.all_packages or warm or _counts(ctx),
+        count_all=_counts(ctx),
         shard=ctx.inputs.shard,
         env=ctx.env,
         pgo=ctx.inputs.pgo,
@@ -184,6 +187,32 @@ def _warms_the_cache(ctx: Context) -> bool:
         "base of the pull requests that start from this commit"
     )
     return True
+
+
+def _counts(ctx: Context) -> bool:
+    """Whether this run keeps the count badge: asked for, and a push to the default branch
+    (the branch whose count the badge shows; pull requests would count unmerged code)."""
+    return bool(ctx.inputs.badge) and ctx.event.to_default_branch
+
+
+def _write_badge(ctx: Context, report: Report) -> dict[str, str]:
+    """The badge file and its outputs; none when this run does not keep the badge."""
+    if not _counts(ctx):
+        if ctx.inputs.badge:
+            ctx.runner.log("badge: kept on pushes to the default branch only; not written")
+        return {}
+    text = badge.render(report)
+    path = os.path.join(ctx.workspace, ctx.inputs.badge)
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:  # the report and its outputs still get written
+        ctx.runner.command("error", f"input badge: cannot write {ctx.inputs.badge}: {exc.strerror}")
+        return {}
+    found = badge.count(report)
+    ctx.runner.log(f"badge: {found.escapes} heap escapes ({found.message}) in {ctx.inputs.badge}")
+    return {"escape-count": str(found.escapes), "badge-json": text.strip()}
 
 
 def _working_directory(ctx: Context) -> str:
@@ -354,6 +383,7 @@ def _set_outputs(ctx: Context, report: Report | None) -> None:
                 "indirect-escapes": str(len(report.indirect)),
                 "report": f"{OUTPUT_DIR}/report.json",
                 "sarif": f"{OUTPUT_DIR}/report.sarif",
+                **_write_badge(ctx, report),
             }
         )
     ctx.runner.set_outputs(outputs)
