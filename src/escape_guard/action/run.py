@@ -211,7 +211,7 @@ def _write_badge(ctx: Context, report: Report) -> dict[str, str]:
         ctx.runner.command("error", f"input badge: cannot write {ctx.inputs.badge}: {exc.strerror}")
         return {}
     found = badge.count(report)
-    ctx.runner.log(f"badge: {found.escapes} heap escapes ({found.message}) in {ctx.inputs.badge}")
+    ctx.runner.log(f"badge: heap escapes {found.message}, written to {ctx.inputs.badge}")
     return {"escape-count": str(found.escapes), "badge-json": text.strip()}
 
 
