@@ -50,6 +50,7 @@ def merge_reports(reports: Sequence[Report]) -> Report:
         timings=_slowest(reports),
         notes=tuple(dict.fromkeys(n for r in reports for n in r.notes)),
         not_analysed=tuple(dict.fromkeys(n for r in reports for n in r.not_analysed)),
+        profiles=tuple(dict.fromkeys(p for r in reports for p in r.profiles)),
     )
 
 
