@@ -20,6 +20,10 @@ from escape_guard.heat.match import same_function, without_type_arguments
 from escape_guard.heat.pprof import parse_top, read_profile
 from escape_guard.heat.threshold import parse_percent
 from escape_guard.model import Heat
+from escape_guard.render import RENDERERS
+from escape_guard.render.json import load_report, render
+from escape_guard.render.markdown import inline_comment
+from tests import schemas
 from tests.conftest import Repo
 
 HEAT = Path(__file__).parent / "fixtures" / "heat"
@@ -288,3 +292,29 @@ def test_a_missing_or_unreadable_profile_is_a_usage_error(
     err = capsys.readouterr().err
     assert "is not a CPU profile go tool pprof can read" in err and "Traceback" not in err
     assert main(["diff", "--repo", str(repo.path), "--base", "main", "--min-heat", "hot"]) == 2
+
+
+def test_the_reviewer_reads_the_heat_in_every_format(repo: Repo, go_env: dict[str, str]) -> None:
+    codec_repo(repo)
+    _, data = diff_json(repo, "--profile", str(PROFILE), "--min-heat", "1")
+    report = load_report(json.dumps(data))
+    assert render(report) == json.dumps(data, indent=2, ensure_ascii=False) + "\n"  # round trip
+    encode = next(f for f in report.new if f.record.function == "(*Encoder).encode")
+    cum = pprof_top(go_env)[f"{PKG}.(*Encoder).encode"][1]
+    said = f"In `(*Encoder).encode`, {cum:.1f}% of CPU samples (cumulative)"
+    assert f"🔥 {said}" in inline_comment(encode)
+    summary = RENDERERS["markdown"](report)
+    assert summary.index("in `Sum`") < summary.index("in `Describe`")
+    assert "Below `--min-heat` 1%: not failing." in summary
+    assert encode.heat is not None
+    assert f"--profile, {encode.heat.total} samples" in summary.replace("\\", "")
+    sarif = json.loads(RENDERERS["sarif"](report))
+    results = sarif["runs"][0]["results"]
+    ranked = {r["properties"]["function"]: r["rank"] for r in results}
+    assert ranked["(*Encoder).encode"] == pytest.approx(cum, abs=0.01)
+    assert ranked["Describe"] == 0
+    assert "Heat: in `(*Encoder).encode`" in next(
+        r["message"]["text"] for r in results if r["properties"]["function"] == "(*Encoder).encode"
+    )
+    check = schemas.validator(schemas.load(schemas.FIXTURES / "sarif" / "sarif-2.1.0.json"))
+    assert schemas.errors(check, sarif) == []
