@@ -24,7 +24,9 @@ from escape_guard.render import RENDERERS
 from escape_guard.render.json import load_report, render
 from escape_guard.render.markdown import inline_comment
 from tests import schemas
+from tests.action_harness import REPOSITORY, ActionHarness
 from tests.conftest import Repo
+from tests.fakegithub import FakeGitHub
 
 HEAT = Path(__file__).parent / "fixtures" / "heat"
 PROFILE = HEAT / "cpu.pprof"
@@ -318,3 +320,23 @@ def test_the_reviewer_reads_the_heat_in_every_format(repo: Repo, go_env: dict[st
     )
     check = schemas.validator(schemas.load(schemas.FIXTURES / "sarif" / "sarif-2.1.0.json"))
     assert schemas.errors(check, sarif) == []
+
+
+def test_the_action_shows_heat_inline_and_min_heat_passes_the_check(
+    tmp_path: Path, go_env: dict[str, str], fake_github: FakeGitHub
+) -> None:
+    gh = ActionHarness(tmp_path, go_env, fake_github)
+    gh.origin.commit({"go.mod": "module example.com/heat\n\ngo 1.21\n", "codec/codec.go": CODEC})
+    gh.origin.git("switch", "--quiet", "-c", "feature")
+    gh.origin.commit({"codec/codec.go": changed_codec()}, "escapes")
+    inputs = {"profile": str(PROFILE), "min-heat": "50"}
+    result = gh.run("pull_request", gh.open_pull(3), inputs=inputs)
+    assert result.code == 0, result.stdout + result.stderr
+    (check,) = gh.server.check_runs(REPOSITORY)
+    assert check.conclusion == "success"
+    bodies = [c.body for c in gh.server.review_comments(REPOSITORY, 3)]
+    assert any(
+        "🔥 In `(*Encoder).encode`" in b and "of CPU samples (cumulative)" in b for b in bodies
+    )
+    assert "are in functions below" in result.summary
+    assert result.report()["new"][0]["heat"]["cum_percent"] > 40
