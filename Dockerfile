@@ -8,10 +8,14 @@
 
 # Stage 1: the Go toolchain, without what no build reads: the standard library's tests and
 # test data, the sources of the go command's own tools (src/cmd: the tools go build runs are
-# prebuilt in pkg/tool) and the tools it never runs (cover, fix, vet).
+# prebuilt in pkg/tool) and the tools it never runs (cover, fix, vet). `go tool pprof` (heat:
+# reading CPU profiles) is not prebuilt in Go 1.27: the go command builds it from src/cmd on
+# demand, so it is built into pkg/tool first, where `go tool pprof` runs it without sources.
 FROM golang:1.27.3-bookworm AS go
 WORKDIR /usr/local/go
-RUN find src -type d -name testdata -prune -exec rm -rf {} + \
+RUN go build -trimpath -o "$(go env GOTOOLDIR)/pprof" cmd/pprof \
+ && go clean -cache \
+ && find src -type d -name testdata -prune -exec rm -rf {} + \
  && find src -type f -name '*_test.go' -delete \
  && rm -rf src/cmd pkg/tool/*/cover pkg/tool/*/fix pkg/tool/*/vet misc
 

@@ -37,6 +37,12 @@ def test_action_defaults_give_default_inputs() -> None:
     assert inputs == Inputs(github_token="tok")
 
 
+def test_the_profile_and_min_heat_inputs() -> None:
+    env = {**action_defaults("t"), "INPUT_PROFILE": "cpu.pprof", "INPUT_MIN-HEAT": "2.5%"}
+    inputs = read_inputs(env)
+    assert (inputs.profile, inputs.min_heat) == ("cpu.pprof", 2.5)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -50,6 +56,8 @@ def test_action_defaults_give_default_inputs() -> None:
         ("go-version", "go1.26.6+auto", "input go-version: expected a Go release"),
         ("badge", "/srv/badge.json", "input badge: '/srv/badge.json' is not inside the workspace"),
         ("badge", "out/../../b.json", "input badge: .* give a path relative to it"),
+        ("min-heat", "hot", "input min-heat: expected a percentage such as 1 or 0.5%"),
+        ("min-heat", "150", "input min-heat: expected a percentage from 0 to 100"),
     ],
 )
 def test_bad_inputs_name_the_input(name: str, value: str, message: str) -> None:

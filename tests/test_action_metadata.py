@@ -40,6 +40,8 @@ EXPECTED_INPUTS = {
     "all-packages": "false",
     "tags": "",
     "pgo": "auto",
+    "profile": "",  # the default.pgo of the main a package is built for
+    "min-heat": "",  # no threshold: every new escape fails
     "platforms": "",
     "base": "",
     "fail-on": "new",

@@ -74,6 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="profile-guided optimization as go build -pgo: auto (default: a main package's "
         "default.pgo applies to what is built for it), off, or a profile for every main",
     )
+    diff.add_argument(
+        "--profile",
+        metavar="FILE",
+        default="",
+        help="a CPU profile (pprof, e.g. from go test -cpuprofile) giving each new escape its "
+        "function's share of the samples (default: the default.pgo of the main package a "
+        "package is built for)",
+    )
+    diff.add_argument(
+        "--min-heat",
+        metavar="PERCENT",
+        type=_percent_argument,
+        help="new escapes in functions with less than PERCENT of the profile's CPU samples "
+        "(cumulative) are reported but do not fail (exit 0 when all are below it)",
+    )
     _add_output_options(diff)
     diff.add_argument(
         "--explain", action="store_true", help="build with -m=2 and show why each escape happens"
@@ -122,6 +137,15 @@ def _shard_argument(text: str) -> tuple[int, int]:
         return parse_shard(text)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(exc.message.removeprefix("--shard: ")) from None
+
+
+def _percent_argument(text: str) -> float:
+    from escape_guard.heat.threshold import parse_percent  # noqa: PLC0415 - only --min-heat
+
+    try:
+        return parse_percent(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _platform_argument(text: str) -> str:
@@ -214,6 +238,8 @@ def _diff(args: argparse.Namespace) -> ExitCode:
         all_packages=args.all_packages,
         shard=args.shard,
         pgo=args.pgo,
+        profile=args.profile,
+        min_heat=args.min_heat,
         platforms=tuple(dict.fromkeys(args.platform or ())),
     )
     progress = _progress if sys.stderr.isatty() else None

@@ -38,8 +38,8 @@ FAILING: Mapping[str, tuple[Status, ...]] = {
 
 
 def failing(report: Report, fail_on: str) -> list[Finding]:
-    """The findings that fail the check under ``fail_on``."""
-    return report.with_status(*FAILING[fail_on])
+    """The findings that fail the check under ``fail_on`` (none colder than ``--min-heat``)."""
+    return [f for f in report.with_status(*FAILING[fail_on]) if not report.below_min_heat(f)]
 
 
 REPORTABLE = (Kind.ESCAPE.value, Kind.MOVED.value)

@@ -30,6 +30,8 @@ from escape_guard.diffmap import (
 from escape_guard.errors import GitError, UsageError
 from escape_guard.git import Git
 from escape_guard.globs import matches
+from escape_guard.heat.apply import heat_notes
+from escape_guard.heat.locate import SEARCHED, add_heat, heat_source
 from escape_guard.judgement.compare import compare
 from escape_guard.judgement.merge import select_shard
 from escape_guard.judgement.verdict import attribute, directive_notes, verdict
@@ -51,6 +53,8 @@ class DiffOptions:
     shard: tuple[int, int] | None = None  # (K, N): build only the K-th of N shares
     pgo: str = "auto"  # as go build -pgo: auto, off, or a profile (relative to the repository)
     platforms: tuple[str, ...] = ()  # GOOS/GOARCH pairs to build for; (): the environment's
+    profile: str = ""  # --profile: the CPU profile findings' heat is read from; "": default.pgo
+    min_heat: float | None = None  # --min-heat PERCENT: colder new escapes do not fail
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # Build (every package, with all_packages) even when no Go file changed: a count of the
     # repository's escapes (a badge) needs the head's records, which the shortcut skips.
@@ -188,6 +192,7 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         target=target,
         pgo=_profile(git, options.pgo),
     )
+    source = heat_source(git, revs.head.sha, profile=options.profile, pgo=spec.pgo)
     not_analysed: list[NotAnalysed] = []
     with timer.phase("build"):
         version, base, head = build_reached(
@@ -216,8 +221,13 @@ def _run_diff(options: DiffOptions, git: Git, ahead: Ahead, timer: Timer) -> Rep
         findings = [verdict(f, config, head.sources, base.sources) for f in findings]
         notes.extend(directive_notes(findings, head.sources))
         notes.extend(_all_ignored(linemap, config))
+    with timer.phase("heat"):
+        findings, profiles = add_heat(findings, git, revs.head.sha, source, env=env)
+    report = report._replace(
+        findings=tuple(findings), profiles=tuple(profiles), min_heat=options.min_heat
+    )
+    notes.extend(heat_notes(report, searched=SEARCHED))
     return report._replace(
-        findings=tuple(findings),
         go_version=version,
         timings=tuple(timer.phases),
         notes=tuple(notes),

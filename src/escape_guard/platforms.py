@@ -48,6 +48,7 @@ def merge_platforms(reports: Sequence[tuple[str, Report]]) -> Report:
         notes=_notes(reports, names),
         platforms=names,
         not_analysed=tuple(dict.fromkeys(n for _, r in reports for n in r.not_analysed)),
+        profiles=tuple(dict.fromkeys(p for _, r in reports for p in r.profiles)),
     )
 
 

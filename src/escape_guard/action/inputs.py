@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from escape_guard.config import FAIL_ON
 from escape_guard.errors import UsageError
+from escape_guard.heat.threshold import parse_percent
 from escape_guard.judgement.merge import parse_shard
 from escape_guard.platforms import parse_platform
 
@@ -24,6 +25,8 @@ class Inputs:
     all_packages: bool = False
     tags: tuple[str, ...] = ()
     pgo: str = "auto"
+    profile: str = ""  # a CPU profile a workflow step wrote, for each finding's heat
+    min_heat: float | None = None  # percent of the profile's samples; colder ones do not fail
     platforms: tuple[str, ...] = ()
     base: str = ""
     fail_on: str = "new"
@@ -127,6 +130,8 @@ def read_inputs(env: Mapping[str, str]) -> Inputs:
         all_packages=_bool(env, "all-packages", False),
         tags=_list(env, "tags"),
         pgo=_raw(env, "pgo") or "auto",
+        profile=_raw(env, "profile"),
+        min_heat=_min_heat(env),
         platforms=_platforms(env),
         base=_raw(env, "base"),
         fail_on=_choice(env, "fail-on", FAIL_ON, "new"),
@@ -159,3 +164,13 @@ def _badge(env: Mapping[str, str]) -> str:
             "heap escapes; set badge on an unsharded push job"
         )
     return value
+
+
+def _min_heat(env: Mapping[str, str]) -> float | None:
+    value = _raw(env, "min-heat")
+    if not value:
+        return None
+    try:
+        return parse_percent(value)
+    except ValueError as exc:
+        raise UsageError(f"input min-heat: {exc}") from None

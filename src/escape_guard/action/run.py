@@ -165,6 +165,8 @@ def _report(ctx: Context) -> Report | None:
         shard=ctx.inputs.shard,
         env=ctx.env,
         pgo=ctx.inputs.pgo,
+        profile=ctx.inputs.profile,
+        min_heat=ctx.inputs.min_heat,
         platforms=ctx.inputs.platforms,
     )
     with ctx.runner.group("Build and compare"):

@@ -51,6 +51,7 @@ def merge_reports(reports: Sequence[Report]) -> Report:
         compiled=_summed(reports),
         notes=tuple(dict.fromkeys(n for r in reports for n in r.notes)),
         not_analysed=tuple(dict.fromkeys(n for r in reports for n in r.not_analysed)),
+        profiles=tuple(dict.fromkeys(p for r in reports for p in r.profiles)),
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
 from escape_guard.config import FAILING
+from escape_guard.config import failing as failing_findings
 from escape_guard.judgement.suppress import DIRECTIVE
 from escape_guard.model import Finding, Report, Status, sort_findings
 from escape_guard.publish.client import Api
@@ -54,7 +55,7 @@ def report_output(
     ``skip``: findings that have an inline comment; an annotation on the same line of the
     Files tab would say it twice.
     """
-    conclusion = "failure" if report.with_status(*failing(fail_on)) else "success"
+    conclusion = "failure" if failing_findings(report, fail_on) else "success"
     summary = render_bytes(report, max_bytes=MAX_SUMMARY, links=links)
     notes = tuple(n for f, n in _annotations(report, fail_on) if f not in skip)
     return CheckOutput(conclusion, headline(report), summary, notes)
@@ -72,10 +73,10 @@ def check_annotations(report: Report, fail_on: str) -> list[dict[str, Any]]:
 
 
 def _annotations(report: Report, fail_on: str) -> list[tuple[Finding, dict[str, Any]]]:
-    fails = failing(fail_on)
+    fails = failing_findings(report, fail_on)
     found = sort_findings(report.with_status(Status.NEW, Status.INDIRECT))
     placed = [f for f in found if f.record.in_repo and f.record.path and f.anchor_line > 0]
-    return [(f, _annotation(f, f.status in fails)) for f in placed]
+    return [(f, _annotation(f, f in fails)) for f in placed]
 
 
 def publish_check(

@@ -38,10 +38,18 @@ def message(finding: Finding, *, explained: bool = True) -> str:
         what = f"{subject(record, finding.source)} escapes to the heap."
     indirect = finding.status is Status.INDIRECT
     title = "Heap allocation caused elsewhere" if indirect else "New heap allocation"
-    text = " ".join(part for part in (f"{title}{where}: {what}", hint(record)) if part)
+    parts = (f"{title}{where}: {what}", hint(record), heat_sentence(finding))
+    text = " ".join(part for part in parts if part)
     if explained and record.explanation:
         text += "\n\nCompiler's explanation:\n" + "\n".join(record.explanation)
     return text
+
+
+def heat_sentence(finding: Finding) -> str:
+    """``Heat: in `(*T).f`, 12.4% of CPU samples (cumulative), 3.1% flat.``; "" without one."""
+    if finding.heat is None:
+        return ""
+    return f"Heat: {finding.heat.sentence(finding.record.function)}."
 
 
 def on_lines(report: Report) -> list[Finding]:

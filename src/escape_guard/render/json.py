@@ -2,7 +2,8 @@
 
 ``render(report)`` writes it, ``load_report(text)`` reads it back into the same
 ``Report`` (findings grouped by status in the order below). Keys come in a fixed
-order, lists are sorted by path, line, column and message, so equal reports
+order, lists are sorted by path, line, column and message (with a CPU profile: hottest
+function first, by the cumulative then the flat share, then that order), so equal reports
 give byte-identical JSON. Readers must ignore keys they do not know: later
 versions of the same major ``version`` only add keys.
 
@@ -35,6 +36,11 @@ Top level::
                   ["base", "head"], "error": "go: ..."}]   modules the change reaches that
                 the go command could not load: their packages were not compiled; only
                 present when there are some
+    profiles    [{"path": "cmd/app/default.pgo", "samples": 444, "source": "default.pgo"}]
+                the CPU profiles heat was read from ("source": "default.pgo", "--profile"
+                or "--pgo"); only present when one was read
+    min_heat    1.5   --min-heat: new escapes in functions with a smaller cumulative share do
+                not fail; only present when given
 
 Finding::
 
@@ -57,6 +63,11 @@ Finding::
     anchor       the changed line that introduces the escape, when it is not `line`
                  (e.g. `moved to heap: x` is reported at x's unchanged declaration
                  while the added line below takes its address)
+    heat         the function's share of the CPU profile that applies to its package (new and
+                 indirect findings; only present with a profile): {"flat": samples in the
+                 function, "flat_percent": 39.86, "cum": samples in it and its callees,
+                 "cum_percent": 40.32, "samples": the profile's, "profile": path,
+                 "functions": [pprof's names counted]}; 0 and 0 when never sampled
 """
 
 from __future__ import annotations
@@ -70,13 +81,16 @@ from escape_guard.errors import EscapeGuardError
 from escape_guard.model import (
     EscapeRecord,
     Finding,
+    Heat,
     Kind,
     NotAnalysed,
+    Profile,
     Report,
     Revision,
     Status,
-    sort_findings,
+    by_heat,
 )
+from escape_guard.render.heat import heat_dict
 
 VERSION = 1
 
@@ -99,7 +113,7 @@ def render(report: Report) -> str:
 
 def to_dict(report: Report) -> dict[str, Any]:
     """The report as JSON-ready data in the contract's key order."""
-    lists = {name: sort_findings(report.with_status(status)) for name, status in LISTS}
+    lists = {name: by_heat(report.with_status(status)) for name, status in LISTS}
     return {
         "version": VERSION,
         "tool": {"name": "escape-guard", "version": __version__},
@@ -119,7 +133,51 @@ def to_dict(report: Report) -> dict[str, Any]:
             if report.not_analysed
             else {}
         ),
+        **({"profiles": [_profile(p) for p in report.profiles]} if report.profiles else {}),
+        **({"min_heat": report.min_heat} if report.min_heat is not None else {}),
     }
+
+
+def _profile(profile: Profile) -> dict[str, Any]:
+    return {"path": profile.path, "samples": profile.samples, "source": profile.source}
+
+
+def _load_profiles(doc: Mapping[str, Any]) -> list[Profile]:
+    found = []
+    for i, item in enumerate(_list(doc, "profiles")):
+        where = f"profiles[{i}]"
+        entry = _object(item, where)
+        found.append(
+            Profile(
+                _str(entry, "path", where=where),
+                _int(entry, "samples", where),
+                _str(entry, "source", "default.pgo", where=where),
+            )
+        )
+    return found
+
+
+def _load_heat(obj: Mapping[str, Any], where: str) -> Heat | None:
+    if "heat" not in obj:
+        return None
+    at = f"{where}.heat"
+    heat = _object(obj["heat"], at)
+    return Heat(
+        flat=_int(heat, "flat", at),
+        cum=_int(heat, "cum", at),
+        total=_int(heat, "samples", at),
+        profile=_str(heat, "profile", where=at),
+        names=tuple(_strings(heat, "functions", where=at)),
+    )
+
+
+def _min_heat(doc: Mapping[str, Any]) -> float | None:
+    value = doc.get("min_heat")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _invalid(f"min_heat: expected a percentage, got {value!r}")
+    return float(value)
 
 
 def _not_analysed(entry: NotAnalysed) -> dict[str, Any]:
@@ -175,6 +233,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["anchor"] = finding.anchor
     if finding.platforms:
         data["platforms"] = list(finding.platforms)
+    if finding.heat:
+        data["heat"] = heat_dict(finding.heat)
     return data
 
 
@@ -215,6 +275,8 @@ def load_report(text: str) -> Report:
         notes=tuple(_strings(doc, "notes")),
         platforms=tuple(_strings(doc, "platforms")),
         not_analysed=tuple(_load_not_analysed(doc)),
+        profiles=tuple(_load_profiles(doc)),
+        min_heat=_min_heat(doc),
     )
 
 
@@ -258,6 +320,7 @@ def _finding(item: Any, status: Status, where: str) -> Finding:
         source=_str(obj, "source", "", where=where),
         anchor=_int(obj, "anchor", where) if "anchor" in obj else 0,
         platforms=tuple(_strings(obj, "platforms", where=where)),
+        heat=_load_heat(obj, where),
     )
 
 

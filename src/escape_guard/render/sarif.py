@@ -31,6 +31,7 @@ from escape_guard import __version__
 from escape_guard.judgement.suppress import DIRECTIVE
 from escape_guard.model import Finding, Report, Status, sort_findings
 from escape_guard.render.findings import HOME_URL, INDIRECT_RULE, NEW_RULE, WHY_URL, message, rule
+from escape_guard.render.heat import heat_dict
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = HOME_URL
@@ -167,6 +168,10 @@ def _result(finding: Finding, identity: str) -> dict[str, Any]:
     }
     if record.explanation:
         result["properties"]["explanation"] = list(record.explanation)
+    if finding.heat:
+        # SARIF's rank (0 to 100): how much the result matters; here the function's CPU share.
+        result["rank"] = round(finding.heat.cum_percent, 2)
+        result["properties"]["heat"] = heat_dict(finding.heat)
     if finding.status is Status.ACCEPTED:
         result["suppressions"] = [_suppression(finding)]
     return result
@@ -208,4 +213,4 @@ def _properties(report: Report, omitted: int) -> dict[str, Any]:
         "goVersion": report.go_version,
         "packages": list(report.packages),
         "findingsOutsideRepository": omitted,
-    }
+    } | ({"profiles": [dict(p._asdict()) for p in report.profiles]} if report.profiles else {})

@@ -1,0 +1,1 @@
+"""Heat: each finding's share of a CPU profile's samples, read with ``go tool pprof``."""
