@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from escape_guard.builds.compiled import named_by
+from escape_guard.builds.modules import Module, Step
 from escape_guard.model import Report, Status
 from escape_guard.pipeline import DiffOptions, run_diff
 from tests.conftest import Repo
@@ -76,3 +78,15 @@ def test_without_the_default_branch_run_the_base_is_compiled(repo: Repo, tmp_pat
     pull = run_diff(DiffOptions(repo=str(repo.path), base="main", head="feature", env=env))
     # top at the base and at the head, dep once for both.
     assert _compiled(pull) == {"base": 2, "head": 1, "other": 0}
+
+
+def test_the_named_packages_diagnostics_are_kept_and_a_dependencys_dropped() -> None:
+    root, tools = Module("example.com/m", ""), Module("example.com/m/tools", "tools")
+    named = named_by(Step(root, ("./top", "./lib/...")), [root, tools])
+    assert named("example.com/m/top")
+    assert named("example.com/m/top [example.com/m/cmd/app]")  # built with app's profile
+    assert named("example.com/m/lib/deep")
+    assert not named("example.com/m/dep")  # only a dependency: its replayed -m output
+    assert not named("example.com/m/tools/gen")  # another module of the repository
+    assert named("slices")  # a generic instantiation printed under a standard package
+    assert named("")

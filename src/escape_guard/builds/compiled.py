@@ -32,7 +32,9 @@ def named_by(step: Step, modules: Sequence[Module]) -> Callable[[str], bool]:
     what is printed under their name is an instantiation of code of a named package.
     """
 
-    def named(package: str) -> bool:
+    def named(printed: str) -> bool:
+        # A package built for a main package with its profile prints as "p [main]".
+        package = printed.split(" ", 1)[0]
         module = module_of_import(package, modules) if package else None
         if module is None:
             return True
