@@ -134,7 +134,7 @@ func Message(key []byte, host string) []byte {
 ESCAPE_FILE = "seal/seal.go"
 ESCAPE_LINE = "\tvar nonce [chacha20poly1305.NonceSize]byte"
 
-_SETTINGS = ("GOPROXY", "GOSUMDB", "GOMODCACHE", "GOFLAGS", "GOPRIVATE", "GONOPROXY")
+SETTINGS = ("GOPROXY", "GOSUMDB", "GOMODCACHE", "GOFLAGS", "GOPRIVATE", "GONOPROXY")
 _GIT_ID = ("-c", "user.name=bench", "-c", "user.email=bench@example.com")
 
 
@@ -179,15 +179,15 @@ def make_consumer(directory: Path, env: Mapping[str, str]) -> Consumer:
     cache = directory / "gomodcache"
     online = proxy_environment(proxy, env, cache=cache)
     online["GOFLAGS"] = ""
-    settings = {name: online[name] for name in _SETTINGS}
+    settings = {name: online[name] for name in SETTINGS}
     repo = directory / "consumer"
     for name, text in SOURCES.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(text, encoding="utf-8")
     (repo / "go.mod").write_text(go_mod(proxy.by_release[older.version]), encoding="utf-8")
-    go = _go(repo, online)
+    go = go_runner(repo, online)
     go("mod", "tidy")
-    git = _git(repo, online)
+    git = git_runner(repo, online)
     git("init", "--quiet", "--initial-branch=main")
     git("add", "-A")
     git("commit", "--quiet", "-m", "a consumer of golang.org/x at the older release")
@@ -200,7 +200,7 @@ def make_consumer(directory: Path, env: Mapping[str, str]) -> Consumer:
     for revision in ("main", BRANCH):  # every module both revisions build is in the cache
         git("checkout", "--quiet", revision)
         go("mod", "download")
-        _go(repo, dict(online, **settings))("list", "-deps", "./...")
+        go_runner(repo, dict(online, **settings))("list", "-deps", "./...")
     git("checkout", "--quiet", "main")
     return Consumer(repo, cache, proxy, (CRYPTO, old, new), settings)
 
@@ -210,11 +210,11 @@ def remove(consumer: Consumer) -> None:
     remove_modcache(consumer.modcache)
 
 
-def _go(repo: Path, env: Mapping[str, str]) -> _Runner:
+def go_runner(repo: Path, env: Mapping[str, str]) -> _Runner:
     return _Runner(["go", "-C", str(repo)], env)
 
 
-def _git(repo: Path, env: Mapping[str, str]) -> _Runner:
+def git_runner(repo: Path, env: Mapping[str, str]) -> _Runner:
     git_env = dict(env, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
     return _Runner(["git", *_GIT_ID, "-C", str(repo)], git_env)
 
