@@ -41,7 +41,7 @@ for _path in (ROOT, ROOT / "bench"):  # tests.goproxy, and the benchmark's modul
         sys.path.insert(0, str(_path))
 
 from consumer import SETTINGS, git_runner, go_runner  # noqa: E402
-from tests.goproxy import build_proxy, pinned_release, proxy_environment  # noqa: E402
+from tests.goproxy import Proxy, build_proxy, pinned_release, proxy_environment  # noqa: E402
 from workload import go_env  # noqa: E402
 
 MODULE = "bench.example/log"
@@ -355,11 +355,11 @@ USE = """package {name}
 import (
 {imports})
 
-var sink = core.NewCore()
+var logs = core.NewCore()
 
 // Log writes one entry with a counter.
 func Log(n int) {{
-\tsink.Write(core.Entry{{Message: "{name}"}}, core.Int("n", n), core.String("pkg", "{name}"))
+\tlogs.Write(core.Entry{{Message: "{name}"}}, core.Int("n", n), core.String("pkg", "{name}"))
 }}
 
 // Batch collects entries; the slice stays on the stack while it is small enough.
@@ -409,11 +409,8 @@ func fold{i}(s string, n int) (int, string) {{
 }}
 """
 
-MAIN = """
-func main() {
-\tLog(Chain())
-}
-"""
+MAIN = "package main\n\nfunc main() {\n\tLog(Chain())\n}\n"
+MAIN_FIRST = "package main\n\nfunc main() {}\n"  # before use.go declares what it calls
 
 
 @dataclass(frozen=True)
@@ -454,8 +451,7 @@ def use_source(directory: str) -> str:
     paths = [import_path("core"), *(import_path(d) for d in deps)]
     imports = "".join(f'\t"{p}"\n' for p in sorted(paths))
     chain = "".join(f" + {alias(d)}.Batch(1)" for d in deps)
-    text = USE.format(name=name, imports=imports, chain=chain)
-    return text + (MAIN if name == "main" else "")
+    return USE.format(name=name, imports=imports, chain=chain)
 
 
 def x_source(directory: str) -> str | None:
@@ -466,7 +462,7 @@ def x_source(directory: str) -> str | None:
     return f'package {alias(directory)}\n\nimport "{path}"\n\n{body}'
 
 
-def core_files() -> dict[str, str]:
+def core_files(functions: int = _GEN_CORE) -> dict[str, str]:
     return {
         "level.go": CORE_LEVEL,
         "field.go": CORE_FIELD,
@@ -474,7 +470,7 @@ def core_files() -> dict[str, str]:
         "core.go": CORE_CORE,
         "buffer.go": CORE_BUFFER,
         "encoder.go": CORE_ENCODER,
-        "gen.go": generated(_GEN_CORE, package="core"),
+        "gen.go": generated(functions, package="core"),
     }
 
 
@@ -507,17 +503,20 @@ def _write(repo: Path, files: Mapping[str, str]) -> None:
         (repo / name).write_text(text, encoding="utf-8")
 
 
-def _library_files() -> tuple[dict[str, str], dict[str, str]]:
-    """The files of main's first commit, and those its second adds (every use.go)."""
-    files = {f"core/{name}": text for name, text in core_files().items()}
+def _library_files(functions: tuple[int, int]) -> tuple[dict[str, str], dict[str, str]]:
+    """The files of main's first commit, and those its second writes (every use.go)."""
+    files = {f"core/{name}": text for name, text in core_files(functions[0]).items()}
     uses: dict[str, str] = {}
     for directory in IMPORTERS:
         package = "main" if directory.startswith("cmd/") else alias(directory)
-        files[f"{directory}/gen.go"] = generated(_GEN_OTHER, package=package)
+        files[f"{directory}/gen.go"] = generated(functions[1], package=package)
         x = x_source(directory)
         if x:
             files[f"{directory}/x.go"] = x
         uses[f"{directory}/use.go"] = use_source(directory)
+        if package == "main":
+            files[f"{directory}/main.go"] = MAIN_FIRST
+            uses[f"{directory}/main.go"] = MAIN
     files["go.mod"] = f"module {MODULE}\n\ngo {GO_LINE}\n"
     files[f"{CONTRIB}/go.mod"] = (
         f"module {MODULE}/{CONTRIB}\n\ngo {GO_LINE}\n\n"
@@ -527,18 +526,28 @@ def _library_files() -> tuple[dict[str, str], dict[str, str]]:
     return files, uses
 
 
-def make_library(directory: Path, env: Mapping[str, str]) -> Library:
-    """Build the proxy, the module cache and the repository under ``directory``.
+def make_library(
+    directory: Path,
+    env: Mapping[str, str],
+    *,
+    proxy: Proxy | None = None,
+    modcache: Path | None = None,
+    functions: tuple[int, int] = (_GEN_CORE, _GEN_OTHER),
+) -> Library:
+    """Build the repository under ``directory``, with a proxy and a module cache of its own
+    unless given.
 
-    ``env``: the go command's environment (the pinned toolchain first on PATH).
+    ``env``: the go command's environment (the pinned toolchain first on PATH);
+    ``functions``: how many generated functions core and each other package have.
     """
-    proxy = build_proxy(directory / "goproxy", [pinned_release()])
-    cache = directory / "gomodcache"
+    proxy = proxy or build_proxy(directory / "goproxy", [pinned_release()])
+    cache = modcache or directory / "gomodcache"
     online = proxy_environment(proxy, env, cache=cache)
     online["GOFLAGS"] = ""
     repo = directory / "library"
-    first, uses = _library_files()
-    _write(repo, {**first, **uses})
+    first, second = _library_files(functions)
+    uses = {name: text for name, text in second.items() if name not in first}
+    _write(repo, {**first, **uses})  # tidied with every import the second commit has
     for module in ("", CONTRIB):  # go.mod and go.sum of both, against the proxy
         go_runner(repo / module, online)("mod", "tidy")
     settings = {name: online[name] for name in SETTINGS}
@@ -547,6 +556,7 @@ def make_library(directory: Path, env: Mapping[str, str]) -> Library:
     git("init", "--quiet", "--initial-branch=main")
     git("add", "-A", "--", ".", *(f":!{name}" for name in uses))
     git("commit", "--quiet", "-m", "a logging library: its core and packages")
+    _write(repo, second)
     git("add", "-A")
     git("commit", "--quiet", "-m", "every package calls its core")
     for branch in BRANCHES:

@@ -204,24 +204,40 @@ class Bench:
         raise RuntimeError(f"{' '.join(cmd)} failed {_ATTEMPTS} times:\n{self.failures[-1]}")
 
     def naive_run(
-        self, repo: Path, head: str, *, cache: str, extra: Mapping[str, str] | None = None
+        self,
+        repo: Path,
+        head: str,
+        *,
+        cache: str,
+        extra: Mapping[str, str] | None = None,
+        modules: Sequence[str] = ("",),
     ) -> Sample:
-        """Two worktrees, ``go build -gcflags=-m ./...`` in each, a diff; ``new`` counts the
-        heap lines the head's output adds (the naive way's finding)."""
+        """Two worktrees, ``go build -gcflags=-m ./...`` in each (in each of ``modules``, the
+        module directories), a diff; ``new`` counts the heap lines the head's output adds
+        (the naive way's finding)."""
         env = self.prepared_env(cache, extra)
         trees = (self.tmp / "naive-base", self.tmp / "naive-head")
         git = _git(repo, env)
         start = time.perf_counter()
         for tree, rev in zip(trees, ("main", head), strict=True):
             git("worktree", "add", "--detach", "--quiet", str(tree), rev)
-        outputs = [str(self.tmp / f"{tree.name}.txt") for tree in trees]
-        for tree, output in zip(trees, outputs, strict=True):
-            _go(["build", "-gcflags=-m", "./..."], cwd=tree, env=env, stderr=output)
-        subprocess.run(["diff", *outputs], stdout=subprocess.DEVNULL, check=False)
+        outputs = {
+            m: [self.tmp / f"{t.name}-{i}.txt" for t in trees] for i, m in enumerate(modules)
+        }
+        for side, tree in enumerate(trees):
+            for module, output in outputs.items():
+                _go(
+                    ["build", "-gcflags=-m", "./..."],
+                    cwd=tree / module,
+                    env=env,
+                    stderr=str(output[side]),
+                )
+        for base, head_output in outputs.values():
+            subprocess.run(["diff", base, head_output], stdout=subprocess.DEVNULL, check=False)
         for tree in trees:
             git("worktree", "remove", "--force", str(tree))
         seconds = time.perf_counter() - start
-        return Sample(seconds, new=added_heap_lines(*(Path(o) for o in outputs)))
+        return Sample(seconds, new=sum(added_heap_lines(*o) for o in outputs.values()))
 
     def build_run(
         self, tree: Path, *, cache: str, extra: Mapping[str, str] | None = None
@@ -240,13 +256,13 @@ class Bench:
         _go(["build", "./..."], cwd=wl.repo, env=dict(self.env, GOCACHE=str(path)))
         self.std_caches["user"] = path
 
-    def main_cache(self, wl: Workload) -> Sample:
+    def main_cache(self, wl: Workload, *, extra: Mapping[str, str] | None = None) -> Sample:
         """The "main" cache: the one the default branch's run leaves, as the action's run on
         the push that made main does (``--all-packages``, main~1 against main) from the
         standard library built the plain way (what the image holds). Its run is returned."""
         path = self.tmp / "main-cache"
         run = self.escape_guard_run(
-            wl.repo, "main", cache="plain", base="main~1", flags=("--all-packages",)
+            wl.repo, "main", cache="plain", base="main~1", flags=("--all-packages",), extra=extra
         )
         shutil.copytree(self.run_cache, path)
         self.std_caches["main"] = path
@@ -261,19 +277,30 @@ class Bench:
         self.std_caches["both"] = path
 
     def floor_run(
-        self, trees: Sequence[Path], packages: Sequence[str], *, together: bool, shared: bool
+        self,
+        trees: Sequence[Path],
+        packages: Sequence[str] | Mapping[str, Sequence[str]],
+        *,
+        together: bool,
+        shared: bool,
+        extra: Mapping[str, str] | None = None,
     ) -> Sample:
-        env = self.reset_cache("trimpath" if shared else "plain")
-        args = ["build", *STD_FLAGS["trimpath" if shared else "plain"], "-gcflags=-m", *packages]
-        outputs = [str(self.tmp / f"floor-{i}.txt") for i in range(len(trees))]
+        """``packages``: import paths, or by module directory (one go command in each)."""
+        env = self.prepared_env("trimpath" if shared else "plain", extra)
+        by_module = packages if isinstance(packages, Mapping) else {"": packages}
+        flags = STD_FLAGS["trimpath" if shared else "plain"]
         steps = _Steps()
-        if together:
-            with steps("both"):
-                _go_together(args, trees, env=env, outputs=outputs)
-        else:
-            for name, tree, output in zip(("base", "head"), trees, outputs, strict=True):
-                with steps(name):
-                    _go(args, cwd=tree, env=env, stderr=output)
+        for module, named in by_module.items():
+            args = ["build", *flags, "-gcflags=-m", *named]
+            outputs = [str(self.tmp / f"floor-{i}.txt") for i in range(len(trees))]
+            dirs = [tree / module for tree in trees]
+            if together:
+                with steps(f"both {module}".rstrip()):
+                    _go_together(args, dirs, env=env, outputs=outputs)
+            else:
+                for name, tree, output in zip(("base", "head"), dirs, outputs, strict=True):
+                    with steps(f"{name} {module}".rstrip()):
+                        _go(args, cwd=tree, env=env, stderr=output)
         return steps.sample()
 
     def worktrees(self, wl: Workload, scenario: str) -> tuple[Path, Path]:

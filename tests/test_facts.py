@@ -9,7 +9,9 @@ from escape_guard.builds.facts import (
     changed_facts,
     declarations,
     inlinable,
+    may_inline,
     package_facts,
+    seen_change,
 )
 from escape_guard.builds.golist import Graph, Package
 from escape_guard.builds.impact import (
@@ -93,6 +95,35 @@ def test_declarations_judge_what_importers_see(repo: Repo) -> None:
     )
     assert why(SOURCE.replace("return v", "return *&v")) == "the generic `Box` changed"
     assert why(SOURCE.replace("64", "1 << 20")) == "its package-level declarations changed"
+
+
+LONG = SOURCE.replace(
+    "\treturn len(xs)\n",
+    "".join(f"\tif len(xs) > {i} {{\n\t\txs = xs[1:]\n\t}}\n" for i in range(12))
+    + "\treturn len(xs)\n",
+)
+
+
+def test_what_the_sources_show_before_anything_is_compiled(repo: Repo) -> None:
+    source = LONG
+    base = _declared(repo, source)
+
+    def seen(text: str) -> str | None:
+        return seen_change(base, _declared(repo, text))
+
+    assert may_inline(base) >= {"Keep", "Box"} and "Long" not in may_inline(base)
+    assert seen(source.replace("return *p", "return *p + 1")) == (
+        "the body of `Keep`, which importers may inline, changed"
+    )
+    assert seen(source.replace("len(xs)", "len(xs) + 1")) is None  # too big to inline
+    assert seen(source.replace("Keep(p *int)", "Keep(p *int, _ ...int)")) == (
+        "the signature of `Keep` changed"
+    )
+    assert seen(source.replace("64", "1 << 20")) == "its package-level declarations changed"
+    noinline = source.replace("func Keep(", "//go:noinline\nfunc Keep(")
+    assert "Keep" not in may_inline(_declared(repo, noinline))
+    deferred = source.replace("return *p", "defer println()\n\treturn *p")
+    assert "Keep" not in may_inline(_declared(repo, deferred))
 
 
 def package(path: str, directory: str, *imports: str, **fields: object) -> Package:

@@ -84,17 +84,24 @@ class Compiled:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.patterns: list[str] = []
+        self.commands: list[set[str]] = []  # the packages each go build named
         real = compile.run_build
 
         def spy(cmd: list[str], *args: object, **kwargs: object) -> object:
-            self.patterns += [a for a in cmd if a.startswith("./")]
+            named = [a for a in cmd if a.startswith("./")]
+            self.patterns += named
+            self.commands.append(_packages(named))
             return real(cmd, *args, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(compile, "run_build", spy)
         monkeypatch.setattr(analysis, "run_build", spy)
 
     def packages(self) -> set[str]:
-        return {p.removeprefix("./").removeprefix("_escape_guard_head/") for p in self.patterns}
+        return _packages(self.patterns)
+
+
+def _packages(patterns: list[str]) -> set[str]:
+    return {p.removeprefix("./").removeprefix("_escape_guard_head/") for p in patterns}
 
 
 def diff(repo: Repo, env: Mapping[str, str] | None = None) -> Report:
@@ -108,37 +115,67 @@ def branch(repo: Repo, base: Mapping[str, str], head: Mapping[str, str | None]) 
     repo.commit(dict(head))
 
 
+def _lib_changed(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, lib: str, **files: str
+) -> tuple[Report, Compiled]:
+    """The report on lib/lib.go changed to ``lib``, checked against the reference, and what
+    its go commands compiled. ``files``: lib, app and main at the base (LIB, APP, CMD)."""
+    at_base = {"lib": LIB, "app": APP, "main": CMD, **files}
+    base = {"lib/lib.go": at_base["lib"], "app/app.go": at_base["app"]}
+    branch(repo, {"go.mod": GO_MOD, **base, "cmd/c/main.go": at_base["main"]}, {"lib/lib.go": lib})
+    compiled = Compiled(monkeypatch)
+    report = diff(repo)
+    assert project(report) == reference(repo.path, "main", "feature", repo.env)
+    return report, compiled
+
+
 def test_a_callee_that_starts_leaking_moves_a_callers_local_in_an_untouched_package(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     leaks = LIB.replace("func Keep(p *int) int {\n", "func Keep(p *int) int {\n\tkept = p\n")
-    branch(
-        repo,
-        {"go.mod": GO_MOD, "lib/lib.go": LIB, "app/app.go": APP, "cmd/c/main.go": CMD},
-        {"lib/lib.go": leaks + "\nvar kept *int\n"},
-    )
-    compiled = Compiled(monkeypatch)
-    report = diff(repo)
-    assert project(report) == reference(repo.path, "main", "feature", repo.env)
+    report, compiled = _lib_changed(repo, monkeypatch, leaks + "\nvar kept *int\n")
     assert project(report) == [
         Row("indirect", "app/app.go", 6, "moved", "v"),
         Row("indirect", "cmd/c/main.go", 6, "moved", "app.v"),  # app.Use inlined into main
     ]
-    assert any("`app`" in n and "`Keep` now says `leaking param: p`" in n for n in report.notes)
+    # Keep is small enough to inline: its importers are compiled with it, in one round
+    assert any("`app`" in n and "body of `Keep`, which importers may" in n for n in report.notes)
     assert compiled.packages() == {"lib", "app", "cmd/c"}  # every importer, directly or not
+    assert all("lib" in named for named in compiled.commands)
+
+
+def test_a_leak_that_only_compiled_facts_show_compiles_importers_in_a_second_round(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keeps = LIB.replace("\tn := 0\n", "\tcounted = xs\n\tn := 0\n", 1)  # Count: never inlined
+    report, compiled = _lib_changed(repo, monkeypatch, keeps + "\nvar counted []int\n")
+    assert Row("indirect", "app/app.go", 11, "escape", "[]int{...}") in project(report)
+    assert compiled.commands[0] == {"lib"}  # the sources show nothing importers see
+    assert {"app", "cmd/c"} <= set().union(*compiled.commands[1:])
+    assert all("lib" not in named for named in compiled.commands[1:])
+    second = [n for n in report.notes if "in a second round" in n]
+    assert len(second) == 1 and "`app`" in second[0] and "leaking param: xs" in second[0]
+
+
+def test_a_change_the_sources_show_compiles_importers_with_the_changed_package(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = CMD.replace("example.com/m/app", "example.com/m/lib").replace("app.Use()", "lib.Size")
+    grown = SIZED.replace("64", "1 << 20")
+    report, compiled = _lib_changed(repo, monkeypatch, grown, lib=SIZED, app=BUFFER, main=main)
+    assert project(report) == [Row("indirect", "app/app.go", 6, "escape", "make([]byte, 1048576)")]
+    assert len(compiled.commands) == 1  # one go command, both revisions, every package
+    assert compiled.commands[0] == {"lib", "app", "cmd/c"}
+    assert any(n.startswith("also compiled `app`, `cmd/c`: ") for n in report.notes)
+    assert not any("second round" in n for n in report.notes)
 
 
 def test_importers_of_a_body_that_changed_without_its_exports_are_not_compiled(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    branch(
-        repo,
-        {"go.mod": GO_MOD, "lib/lib.go": LIB, "app/app.go": APP, "cmd/c/main.go": CMD},
-        {"lib/lib.go": LIB.replace("n *= 2", "n *= 3\n\t\t\tn += len(xs)")},
-    )
-    compiled = Compiled(monkeypatch)
-    report = diff(repo)
-    assert project(report) == reference(repo.path, "main", "feature", repo.env) == []
+    body = LIB.replace("n *= 2", "n *= 3\n\t\t\tn += len(xs)")
+    report, compiled = _lib_changed(repo, monkeypatch, body)
+    assert project(report) == []
     assert compiled.packages() == {"lib"}
     assert not any(n.startswith("also compiled") for n in report.notes)
 

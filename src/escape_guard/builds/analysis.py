@@ -107,13 +107,15 @@ def _normalized(tree: Tree, built: RevisionBuild, declared: Collection[str] = ()
     for record in records:  # the revision's files go away: keep those findings point at
         if record.in_repo:
             sources.read(record.path)
-    return Analysis(records, sources, tuple(facts), _declared(tree, built.modules, declared))
+    return Analysis(
+        records, sources, tuple(facts), declared_packages(tree, built.modules, declared)
+    )
 
 
-def _declared(
+def declared_packages(
     tree: Tree, modules: Sequence[Module], directories: Collection[str]
 ) -> dict[str, Declarations]:
-    """The declarations of the packages in ``directories``, by import path."""
+    """The declarations of the packages in ``directories`` of ``tree``, by import path."""
     found: dict[str, Declarations] = {}
     for directory in directories:
         module = module_of_dir(directory, modules)

@@ -10,6 +10,14 @@ and needs no build with -m; when one did, its locals may now move to the heap.
   (``leaking param: p``, ``can inline F``);
 - bodies and declarations from the sources: a function that can be inlined, or is generic,
   whose text differs, or a difference outside every function (comments aside), counts.
+
+Most of the second kind is known before anything is compiled (``seen_change``): a
+package-level declaration, a generic body, an exported signature, the body of a function
+small enough that importers may inline it (``may_inline``, an estimate of the compiler's
+budget). Their importers can then be compiled with the changed packages themselves. The
+estimate errs both ways without changing what is found: a function judged inlinable that is
+not has its importers compiled for nothing, and one judged too big that the compiler inlines
+all the same is caught by its ``can inline`` fact once compiled.
 """
 
 from __future__ import annotations
@@ -96,16 +104,91 @@ def changed_declarations(
     ``inlined``: the functions that can be inlined at either revision. None: only bodies
     that importers neither inline nor instantiate changed.
     """
+    return _first_change(old, new, inlined, can="can")
+
+
+def seen_change(old: Declarations, new: Declarations) -> str | None:
+    """How a package changed for its importers as its sources alone tell, before it is
+    compiled: besides ``changed_declarations``' reasons with the functions that may be
+    inlined (``may_inline``), an exported function's signature. None: only compiled facts
+    can tell."""
+    estimated = may_inline(old) | may_inline(new)
+    return _first_change(old, new, estimated, can="may", signatures=True)
+
+
+def _first_change(
+    old: Declarations,
+    new: Declarations,
+    inlined: Collection[str],
+    *,
+    can: str,
+    signatures: bool = False,
+) -> str | None:
     if _declarations_changed(old.outside, new.outside):
         return "its package-level declarations changed"
     for name in sorted(old.bodies.keys() & new.bodies.keys()):
-        if old.bodies.get(name) == new.bodies.get(name):
+        before, after = old.bodies[name], new.bodies[name]
+        if before == after:
             continue
         if name in old.generic or name in new.generic:
             return f"the generic `{name}` changed"
+        if signatures and _exported(name) and _signatures(before) != _signatures(after):
+            return f"the signature of `{name}` changed"
         if name in inlined:
-            return f"the body of `{name}`, which importers can inline, changed"
+            return f"the body of `{name}`, which importers {can} inline, changed"
     return None
+
+
+# The compiler's inlining budget (cmd/compile/internal/inline: inlineMaxBudget), and what it
+# never inlines: a function with defer, go, select, recover or a local type declaration.
+_BUDGET = 80
+_NOT_INLINED = re.compile(r"\b(?:defer|go|select|recover)\b|^\s*type\b", re.MULTILINE)
+_COSTED = re.compile(r"[^\W\d]\w*|\d[\w.]*|<<=?|>>=?|&\^=?|&&|\|\||<-|\+\+|--|[-+*/%&|^=!<>:]=?")
+
+
+def may_inline(found: Declarations) -> set[str]:
+    """The functions whose every declaration may fit the compiler's inlining budget.
+
+    The estimate counts a node for each name, literal and operator of the body, and nothing
+    more for a call (whose callee may cost 57 more, or its own body when inlined).
+    """
+    return {
+        name
+        for name, texts in found.bodies.items()
+        if name not in found.noinline and all(_may_inline(text) for text in texts)
+    }
+
+
+def _may_inline(text: str) -> bool:
+    body = _body(text)
+    return not _NOT_INLINED.search(body) and len(_COSTED.findall(body)) <= _BUDGET
+
+
+def _body(text: str) -> str:
+    """A declaration's body, comments and strings blanked: what follows the signature."""
+    code = _QUOTED.sub('""', re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL))
+    depth = 0
+    for i, char in enumerate(code):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif (
+            char == "{"
+            and depth == 0
+            and i > 0
+            and not code[:i].rstrip().endswith(("interface", "struct"))
+        ):
+            return code[i:]
+    return ""
+
+
+def _signatures(texts: Iterable[str]) -> list[str]:
+    return [" ".join(text[: len(text) - len(_body(text))].split()) for text in texts]
+
+
+def _exported(name: str) -> bool:
+    return name.rpartition(".")[2][:1].isupper()
 
 
 def _declarations_changed(old: list[Line], new: list[Line]) -> bool:
@@ -136,11 +219,12 @@ class Declarations(NamedTuple):
     bodies: dict[str, list[str]]  # function name -> its declarations' text, in file order
     generic: set[str]
     outside: list[Line]  # the lines outside every function, comments and blank lines left out
+    noinline: set[str]  # the functions marked //go:noinline
 
 
 def declarations(tree: Tree, directory: str) -> Declarations:
     """The declarations of the package in a repository directory of ``tree``."""
-    found = Declarations({}, set(), [])
+    found = Declarations({}, set(), [], set())
     for name in go_sources(tree, directory):
         text = read_source(tree, directory, name)
         if text is None:
@@ -153,6 +237,8 @@ def declarations(tree: Tree, directory: str) -> Declarations:
             found.bodies.setdefault(function, []).append("\n".join(body))
             if _GENERIC.match(body[0]):
                 found.generic.add(function)
+            if _NOINLINE in _directives(lines, start):
+                found.noinline.add(function)
             inside.update(range(start, end + 1))
         depth = 0
         for number, line in enumerate(lines, 1):
@@ -162,6 +248,19 @@ def declarations(tree: Tree, directory: str) -> Declarations:
             found.outside.append((depth, text))
             depth = max(0, depth + _nesting(text))
     return found
+
+
+_NOINLINE = "//go:noinline"
+
+
+def _directives(lines: list[str], start: int) -> list[str]:
+    """The comment lines right above line ``start`` (1-based): a declaration's doc comment."""
+    above: list[str] = []
+    for line in reversed(lines[: start - 1]):
+        if not line.startswith("//"):
+            break
+        above.append(line.strip())
+    return above
 
 
 def _nesting(text: str) -> int:

@@ -4,10 +4,13 @@ A package is compiled with -m at both revisions when its own Go files differ, or
 something it compiles against differs in a way that can change its escape analysis
 (``impact``): a dependency bumped or vendored code edited, its module's ``go`` line, the
 profile of a main it is built for, or a package it imports whose exports changed
-(``facts``). The last is known only once the changed packages are built, so the build
-runs in two waves: the packages known to be reached, then, if their exports changed,
-every package importing them. Importers of a package whose bodies changed but whose
-exports did not are never compiled with -m.
+(``facts``). What the sources say of the last (a package-level declaration, a generic or
+inlinable body, an exported signature: ``facts.seen_change``) is known before anything is
+built: those importers are compiled in the first round, with the changed packages, by the
+same go command. What only compiled facts tell (a leak tag, inlinability) is known once the
+changed packages are built: if it changed, every package importing them not compiled yet
+is compiled in a second round. Importers of a package whose bodies changed but whose
+exports did not are never compiled with -m. The notes say which round compiled what.
 """
 
 from __future__ import annotations
@@ -16,10 +19,17 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from typing import NamedTuple
 
-from escape_guard.builds.analysis import Ahead, Analysis, build_both
+from escape_guard.builds.analysis import Ahead, Analysis, build_both, declared_packages
 from escape_guard.builds.checkout import checkout
 from escape_guard.builds.compile import BuildSpec
-from escape_guard.builds.facts import changed_declarations, changed_facts, inlinable, package_facts
+from escape_guard.builds.facts import (
+    Declarations,
+    changed_declarations,
+    changed_facts,
+    inlinable,
+    package_facts,
+    seen_change,
+)
 from escape_guard.builds.golist import Graph, load
 from escape_guard.builds.impact import (
     dependency_reach,
@@ -37,6 +47,9 @@ from escape_guard.model import NotAnalysed
 from escape_guard.tasks import Task
 
 _NAMED = 4  # packages named in a note before "and N more"
+# How a note says that packages were compiled once the changed ones were, by a second go
+# command per revision (the others are compiled with them, by the same one).
+_SECOND = " in a second round, once the changed packages' compiled facts were compared"
 
 
 class Revisions(NamedTuple):
@@ -110,19 +123,44 @@ class _Waves:
         if profiles and self.spec.pgo == "auto":
             reached.update(profile_reach(self.graphs(), profiles))
         reached.update(self._mains(changed | reached.keys()))
+        seen = self._importers(self._seen(changed), built=changed | reached.keys())
+        reached.update(seen)
         first = changed | reached.keys()
         version, base, head = self._build(first, declared=changed)
-        exporters = self._exporters(base, head)
-        if exporters:
-            reach = export_reach(self.graphs(), exporters)
-            more = {d: why for d, why in reach.items() if d not in first}
-            more.update(self._mains(more.keys(), built=first))
-            if more:
-                _, base_more, head_more = self._build(frozenset(more), declared=frozenset())
-                base, head = base.merged(base_more), head.merged(head_more)
-            reached.update(more)
+        more = self._importers(self._exporters(base, head), built=first)
+        if more:
+            _, base_more, head_more = self._build(frozenset(more), declared=frozenset())
+            base, head = base.merged(base_more), head.merged(head_more)
         self.notes.extend(_said({d: w for d, w in reached.items() if d not in changed}))
+        self.notes.extend(_said(more, when=_SECOND))
         return version, base, head
+
+    def _importers(self, exporters: Mapping[str, str], *, built: Collection[str]) -> dict[str, str]:
+        """The packages importing ``exporters`` (and the mains they are built for) besides
+        those ``built``, each with why."""
+        if not exporters:
+            return {}
+        reach = export_reach(self.graphs(), exporters)
+        more = {d: why for d, why in reach.items() if d not in built}
+        more.update(self._mains(more.keys(), built=built))
+        return more
+
+    def _seen(self, changed: frozenset[str]) -> dict[str, str]:
+        """The changed packages (by import path) whose sources alone show a change their
+        importers compile against (``facts.seen_change``), and how."""
+        old, new = (self._declarations(label, changed) for label in ("base", "head"))
+        found: dict[str, str] = {}
+        for path in sorted(old.keys() & new.keys()):
+            why = seen_change(old[path], new[path])
+            if why:
+                found[path] = why
+        return found
+
+    def _declarations(self, label: str, dirs: frozenset[str]) -> dict[str, Declarations]:
+        sha = self.revisions.head if label == "head" else self.revisions.base
+        work = self.ahead.work.result()
+        with checkout(work, sha, label=label, seen=self.ahead.seen(label)) as tree:
+            return declared_packages(tree, find_modules(tree), dirs)
 
     def graphs(self) -> tuple[Graph, Graph]:
         """Both revisions' import graphs, loaded at the first question."""
@@ -212,12 +250,13 @@ class _Waves:
         return exporters
 
 
-def _said(reached: Mapping[str, str]) -> list[str]:
-    """One note per reason: which packages were compiled for it."""
+def _said(reached: Mapping[str, str], *, when: str = "") -> list[str]:
+    """One note per reason: which packages were compiled for it (``when``: in which round,
+    when not with the changed packages)."""
     by_reason: dict[str, list[str]] = {}
     for directory, why in sorted(reached.items()):
         by_reason.setdefault(why, []).append(f"`{directory or '.'}`")
-    return [f"also compiled {_listed(dirs)}: {why}" for why, dirs in by_reason.items()]
+    return [f"also compiled {_listed(dirs)}{when}: {why}" for why, dirs in by_reason.items()]
 
 
 def _listed(dirs: Iterable[str]) -> str:
