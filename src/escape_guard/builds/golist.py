@@ -125,7 +125,11 @@ def load(
                 )
             unloaded.append(Unloaded(step.module, first_error(shown)))
             continue
-        packages.update((p.path, p) for p in _packages(result.stdout, tree.root))
+        for package in _packages(result.stdout, tree.root):
+            # A module replaced by the repository's root (``replace m => ../``) lists the
+            # root's packages as its dependencies: they stay the repository's own.
+            if package.own or package.path not in packages:
+                packages[package.path] = package
     return Graph(packages, tuple(unloaded), reached or {})
 
 
