@@ -116,13 +116,14 @@ def branch(repo: Repo, base: Mapping[str, str], head: Mapping[str, str | None]) 
 
 
 def _lib_changed(
-    repo: Repo, monkeypatch: pytest.MonkeyPatch, lib: str, **files: str
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, changed: str, **files: str
 ) -> tuple[Report, Compiled]:
-    """The report on lib/lib.go changed to ``lib``, checked against the reference, and what
-    its go commands compiled. ``files``: lib, app and main at the base (LIB, APP, CMD)."""
+    """The report on lib/lib.go changed to ``changed``, checked against the reference, and
+    what its go commands compiled. ``files``: lib, app and main at the base (LIB, APP, CMD)."""
     at_base = {"lib": LIB, "app": APP, "main": CMD, **files}
     base = {"lib/lib.go": at_base["lib"], "app/app.go": at_base["app"]}
-    branch(repo, {"go.mod": GO_MOD, **base, "cmd/c/main.go": at_base["main"]}, {"lib/lib.go": lib})
+    base["cmd/c/main.go"] = at_base["main"]
+    branch(repo, {"go.mod": GO_MOD, **base}, {"lib/lib.go": changed})
     compiled = Compiled(monkeypatch)
     report = diff(repo)
     assert project(report) == reference(repo.path, "main", "feature", repo.env)
