@@ -9,9 +9,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import time
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from escape_guard.action.ahead import Beside, Clock
 from escape_guard.action.event import Event, read_event
 from escape_guard.action.history import ensure_history
 from escape_guard.action.inputs import Inputs, read_inputs
@@ -24,11 +26,13 @@ from escape_guard.git import Git
 from escape_guard.judgement.merge import merge_reports
 from escape_guard.model import Finding, Report, Revision
 from escape_guard.pipeline import DiffOptions, run_diff
-from escape_guard.publish import Options, Target, publish, publish_failure
-from escape_guard.publish.client import Api, ApiFailure
 from escape_guard.render import badge, markdown, sarif
 from escape_guard.render import json as json_report
 from escape_guard.render.links import DEFAULT_SERVER, links
+
+if TYPE_CHECKING:
+    from escape_guard.publish import Options, Target
+    from escape_guard.publish.client import Api
 
 OUTPUT_DIR = ".escape-guard"  # inside the workspace, so later steps on the runner find it
 DEFAULT_API_URL = "https://api.github.com"
@@ -49,6 +53,8 @@ class Context(NamedTuple):
     event: Event
     workspace: str
     runner: Runner
+    clock: Clock
+    ahead: Beside[Api | None] | None = None  # the publisher's client, reading while it compiles
 
 
 def run_action(env: Mapping[str, str], runner: Runner | None = None) -> int:
@@ -63,6 +69,7 @@ def run_action(env: Mapping[str, str], runner: Runner | None = None) -> int:
 
 
 def _run(env: Mapping[str, str], runner: Runner) -> int:
+    clock = Clock()
     try:
         inputs = read_inputs(env)
         event = read_event(env, inputs)
@@ -71,9 +78,10 @@ def _run(env: Mapping[str, str], runner: Runner) -> int:
         runner.summary(f"## escape-guard could not run\n\n{exc.message}\n")
         runner.set_outputs(EMPTY_OUTPUTS)
         return int(exc.exit_code)
-    ctx = Context(
-        _environment(env, inputs), inputs, event, env.get("GITHUB_WORKSPACE") or ".", runner
-    )
+    workspace = env.get("GITHUB_WORKSPACE") or "."
+    ctx = Context(_environment(env, inputs), inputs, event, workspace, runner, clock)
+    if _publishes(ctx):
+        ctx = ctx._replace(ahead=Beside(lambda: _read_ahead(ctx)))
     try:
         report = _report(ctx)
     except EscapeGuardError as exc:
@@ -134,6 +142,7 @@ def _report(ctx: Context) -> Report | None:
         _check_pull_head(ctx, report)
         return report
     repo = _working_directory(ctx)
+    ctx.clock.compiling()
     with ctx.runner.group("Fetch history"):
         git = Git.discover(repo, env=ctx.env)
         if not ctx.event.base:
@@ -170,7 +179,12 @@ def _report(ctx: Context) -> Report | None:
         platforms=ctx.inputs.platforms,
     )
     with ctx.runner.group("Build and compare"):
-        report = run_diff(options, git=git, progress=lambda phase: ctx.runner.log(f"{phase} ..."))
+        try:
+            report = run_diff(
+                options, git=git, progress=lambda phase: ctx.runner.log(f"{phase} ...")
+            )
+        finally:
+            ctx.clock.compiled()
     return report._replace(base=Revision(ctx.event.base_ref or report.base.ref, report.base.sha))
 
 
@@ -274,6 +288,8 @@ def _report_paths(ctx: Context) -> list[str]:
 
 def _check_pull_head(ctx: Context, report: Report) -> None:
     """The pull request named by an untrusted artifact must be the one the report is about."""
+    from escape_guard.publish.client import Api, ApiFailure  # noqa: PLC0415 - see _read_ahead
+
     target = _target(ctx, report.head.sha)
     if target.pull_number is None or not target.token:
         return
@@ -294,6 +310,8 @@ def _check_pull_head(ctx: Context, report: Report) -> None:
 
 
 def _target(ctx: Context, head_sha: str) -> Target:
+    from escape_guard.publish import Target  # noqa: PLC0415 - see _read_ahead
+
     env = ctx.env
     server = env.get("GITHUB_SERVER_URL") or DEFAULT_SERVER
     run_id = env.get("GITHUB_RUN_ID", "")
@@ -310,6 +328,8 @@ def _target(ctx: Context, head_sha: str) -> Target:
 
 
 def _options(ctx: Context) -> Options:
+    from escape_guard.publish import Options  # noqa: PLC0415 - see _read_ahead
+
     return Options(
         comment=ctx.inputs.comment,
         max_inline_comments=ctx.inputs.max_inline_comments,
@@ -318,11 +338,45 @@ def _options(ctx: Context) -> Options:
     )
 
 
+def _publishes(ctx: Context) -> bool:
+    return bool(ctx.inputs.github_token and ctx.event.repository)
+
+
 def _can_publish(ctx: Context) -> bool:
-    if not ctx.inputs.github_token or not ctx.event.repository:
+    if not _publishes(ctx):
         ctx.runner.log("no github-token or GITHUB_REPOSITORY: not posting to GitHub")
         return False
     return True
+
+
+def _read_ahead(ctx: Context) -> Api | None:
+    """The publisher's client with what the pull request already has read; run beside the
+    compile (``ahead``). The publisher and PyGithub are imported here, not at the top, so
+    that their import is part of what runs beside it."""
+    from escape_guard.errors import GitHubError  # noqa: PLC0415
+    from escape_guard.publish import reads  # noqa: PLC0415
+    from escape_guard.publish.client import Api  # noqa: PLC0415
+
+    target = _target(ctx, ctx.event.head)
+    try:
+        paths = reads(target, _options(ctx))
+    except GitHubError:  # a malformed GITHUB_REPOSITORY: the publisher says so later
+        return None
+    api = Api(target.api_url, target.token)
+    api.read_ahead(paths)
+    return api
+
+
+def _api(ctx: Context) -> Api | None:
+    return ctx.ahead.result() if ctx.ahead else None
+
+
+def _timing(ctx: Context, api: Api | None) -> None:
+    """The time-to-review line: from the process's start to GitHub's last answer."""
+    stats = api.stats if api else None
+    end = stats.last_answer if stats and stats.requests else time.monotonic()
+    requests, pauses = (stats.requests, stats.pauses) if stats else ([], [])
+    ctx.runner.log(ctx.clock.line(end, requests, pauses))
 
 
 def _conclude(ctx: Context, report: Report) -> int:
@@ -330,14 +384,17 @@ def _conclude(ctx: Context, report: Report) -> int:
     ctx.runner.summary(markdown.render_bytes(report, max_bytes=MAX_STEP_SUMMARY, links=found))
     _set_outputs(ctx, report)
     commented: frozenset[Finding] = frozenset()
+    api = _api(ctx)
     if _can_publish(ctx):
+        from escape_guard.publish import publish  # noqa: PLC0415 - see _read_ahead
+
         with ctx.runner.group("Publish"):
-            outcome = publish(
-                report, _target(ctx, report.head.sha), _options(ctx), log=ctx.runner.log
-            )
+            target = _target(ctx, report.head.sha)
+            outcome = publish(report, target, _options(ctx), log=ctx.runner.log, api=api)
         for message in outcome.messages:
             ctx.runner.command("warning" if outcome.read_only else "notice", message)
         commented = outcome.commented
+    _timing(ctx, api)
     # Annotations are the fallback where no inline comment says it (a fork's read-only token).
     ctx.runner.annotate(report, include_indirect=ctx.inputs.include_indirect, skip=commented)
     failed = failing(report, ctx.inputs.fail_on)
@@ -354,15 +411,20 @@ def _fail(ctx: Context, exc: EscapeGuardError) -> int:
     ctx.runner.command("error", exc.message, title="escape-guard could not compare")
     ctx.runner.summary(f"## escape-guard could not compare\n\n```\n{exc.message}\n```\n")
     _set_outputs(ctx, None)
+    api = _api(ctx)
     if _can_publish(ctx):
+        from escape_guard.publish import publish_failure  # noqa: PLC0415 - see _read_ahead
+
         try:
+            target = _target(ctx, ctx.event.head)
             outcome = publish_failure(
-                exc.message, _target(ctx, ctx.event.head), _options(ctx), log=ctx.runner.log
+                exc.message, target, _options(ctx), log=ctx.runner.log, api=api
             )
             for message in outcome.messages:
                 ctx.runner.command("warning", message)
         except EscapeGuardError as publish_error:
             ctx.runner.command("warning", publish_error.message)
+    _timing(ctx, api)
     return int(exc.exit_code)
 
 

@@ -1,5 +1,5 @@
 """The GitHub side of the action: review, summary comment and check run."""
 
-from escape_guard.publish.github import Options, Outcome, Target, publish, publish_failure
+from escape_guard.publish.github import Options, Outcome, Target, publish, publish_failure, reads
 
-__all__ = ["Options", "Outcome", "Target", "publish", "publish_failure"]
+__all__ = ["Options", "Outcome", "Target", "publish", "publish_failure", "reads"]

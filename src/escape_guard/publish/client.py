@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, NamedTuple
 
@@ -21,11 +23,16 @@ from github.GithubException import GithubException
 
 _MAX_PAGES = 100  # 10,000 items at 100 a page: more than any pull request the bot talks to
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+# GitHub asks an integration that makes many content-creating requests to wait a second
+# between them; it asks nothing of a handful. A run's first writes go out at once, the rest
+# (a big pull request's annotation batches) a backoff apart.
+UNPACED_WRITES = 5
 READ_ONLY_MESSAGE = "Resource not accessible by integration"
 
 
 class Settings(NamedTuple):
-    """How patient the client is. ``backoff`` is the unit of every wait, in seconds."""
+    """How patient the client is. ``backoff`` is the unit of every wait, in seconds: the
+    retries' and the pause between writes after the first ``UNPACED_WRITES``."""
 
     attempts: int = 5
     backoff: float = 1.0
@@ -40,6 +47,19 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     except ValueError:
         backoff = Settings().backoff
     return Settings(backoff=max(backoff, 0.0))
+
+
+@dataclass
+class Stats:
+    """Where a client's time went, as (start, end) spans on the ``time.monotonic`` clock: its
+    requests (their retries' waits included) and its pauses between writes."""
+
+    requests: list[tuple[float, float]] = field(default_factory=list)
+    pauses: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def last_answer(self) -> float:
+        return self.requests[-1][1] if self.requests else 0.0
 
 
 class ApiFailure(Exception):
@@ -84,20 +104,40 @@ class Api:
         self._token = token
         self.api_url = api_url.rstrip("/")
         self.writes = 0  # writes GitHub accepted
+        self.stats = Stats()
         self._attempts = settings.attempts
+        self._pause = settings.backoff
+        self._sent_writes = 0
+        self._last_write = 0.0
+        self._ahead: dict[str, list[dict[str, Any]] | ApiFailure] = {}
         self._github = github.Github(
             auth=github.Auth.Token(token) if token else None,
             base_url=self.api_url,
             timeout=settings.timeout,
             per_page=100,
             retry=_retry(settings),
-            # GitHub asks integrations to pause between writes (secondary rate limits).
-            seconds_between_requests=0.25 * settings.backoff,
-            seconds_between_writes=settings.backoff,
+            # Pacing is this class's (_paced): reads go out at once, writes after a few.
+            seconds_between_requests=0,
+            seconds_between_writes=0,
         )
+
+    def read_ahead(self, paths: Iterable[str]) -> None:
+        """Read these lists now, while something else runs; ``get_list`` answers each from
+        what was read, once. A read that failed fails there, as it would have then."""
+        for path in paths:
+            try:
+                self._ahead[path] = list(self.get_list(path))
+            except ApiFailure as failure:
+                self._ahead[path] = failure
 
     def get_list(self, path: str) -> Iterator[dict[str, Any]]:
         """Every item of a paginated list, following ``Link: rel="next"``."""
+        ahead = self._ahead.pop(path, None)
+        if isinstance(ahead, ApiFailure):
+            raise ahead
+        if ahead is not None:
+            yield from ahead
+            return
         url: str | None = path
         parameters: dict[str, Any] | None = {"per_page": 100}
         for _ in range(_MAX_PAGES):
@@ -132,6 +172,8 @@ class Api:
     ) -> tuple[dict[str, Any], Any]:
         requester = self._github.requester
         payload = None if body is None else dict(body)
+        self._paced(verb)
+        start = time.monotonic()
         try:
             answer = requester.requestJsonAndCheck(verb, url, parameters=parameters, input=payload)
         except GithubException as error:
@@ -141,8 +183,26 @@ class Api:
             problem = f"{type(error).__name__}: {error}"
             message = f"{verb} {_path(url)}: could not reach {self.api_url}: {problem}"
             raise ApiFailure(self._redact(message)) from None
+        finally:
+            end = time.monotonic()
+            self.stats.requests.append((start, end))
+            if verb != "GET":
+                self._last_write = end
         self.writes += verb != "GET"
         return answer
+
+    def _paced(self, verb: str) -> None:
+        """Wait before a write once the run has sent ``UNPACED_WRITES`` of them."""
+        if verb == "GET":
+            return
+        self._sent_writes += 1
+        if self._sent_writes <= UNPACED_WRITES:
+            return
+        start = time.monotonic()
+        wait = self._last_write + self._pause - start
+        if wait > 0:
+            time.sleep(wait)
+            self.stats.pauses.append((start, time.monotonic()))
 
     def _object(self, data: Any) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}

@@ -16,8 +16,8 @@ from escape_guard.errors import GitHubError
 from escape_guard.model import Finding, Report
 from escape_guard.publish import checks
 from escape_guard.publish.client import Api, ApiFailure
-from escape_guard.publish.review import ReviewOptions, publish_review
-from escape_guard.publish.summary import failure_body, publish_summary, summary_body
+from escape_guard.publish.review import ReviewOptions, publish_review, pull_lists
+from escape_guard.publish.summary import comments_path, failure_body, publish_summary, summary_body
 from escape_guard.render.links import links
 
 _T = TypeVar("_T")
@@ -80,9 +80,11 @@ def publish(
     options: Options,
     *,
     log: Callable[[str], None],
+    api: Api | None = None,
 ) -> Outcome:
-    """Post the review, the summary comment and the check run that OPTIONS ask for."""
-    run = _Run(target, log)
+    """Post the review, the summary comment and the check run that OPTIONS ask for, with
+    API (one that may hold ``reads`` read ahead) or a client of its own."""
+    run = _Run(target, log, api)
     found = links(target.server_url, target.repository)
     number = target.pull_number if options.comment != "off" else None
     if number is not None and options.comment == "review":
@@ -109,9 +111,10 @@ def publish_failure(
     options: Options,
     *,
     log: Callable[[str], None],
+    api: Api | None = None,
 ) -> Outcome:
     """A run that could not compare: the summary comment says so, the check run fails."""
-    run = _Run(target, log)
+    run = _Run(target, log, api)
     number = target.pull_number if options.comment != "off" else None
     if number is not None:
         run.summary(number, failure_body(message, run_url=target.run_url))
@@ -120,10 +123,21 @@ def publish_failure(
     return run.finish()
 
 
+def reads(target: Target, options: Options) -> list[str]:
+    """The lists ``publish`` reads from the pull request, to read ahead while it compiles;
+    none without a token (nothing is posted) or a pull request."""
+    number = target.pull_number if options.comment != "off" else None
+    if number is None or not target.token:
+        return []
+    repo_path = _repo_path(target.repository)
+    review = pull_lists(repo_path, number) if options.comment == "review" else []
+    return [*review, comments_path(repo_path, number)]
+
+
 class _Run:
     """One publishing run: the client, what was posted, and what went wrong."""
 
-    def __init__(self, target: Target, log: Callable[[str], None]) -> None:
+    def __init__(self, target: Target, log: Callable[[str], None], api: Api | None) -> None:
         self.target, self.log = target, log
         self.repo_path = _repo_path(target.repository)
         self.messages: list[str] = []
@@ -132,7 +146,7 @@ class _Run:
         self.stopped = not target.token  # no more writes: no token, or a read-only one
         if self.stopped:
             self.messages.append(UNAUTHENTICATED)
-        self.api = Api(target.api_url, target.token)
+        self.api = api or Api(target.api_url, target.token)
         self.review_id: int | None = None
         self.inline_comments = 0
         self.summary_id: int | None = None

@@ -70,6 +70,12 @@ def publish_review(
     return _Review(api, repo_path, number, options, log).run(report)
 
 
+def pull_lists(repo_path: str, number: int) -> list[str]:
+    """What a review run reads of the pull request: its comments, reviews and files."""
+    pull_path = f"{repo_path}/pulls/{number}"
+    return [f"{pull_path}/{name}" for name in ("comments", "reviews", "files")]
+
+
 def plan_comments(
     fresh: Sequence[Item], praise: Sequence[Item], lines: hunks.Commentable, *, max_inline: int
 ) -> Plan:
@@ -98,22 +104,23 @@ class _Review:
     ) -> None:
         self.api, self.repo_path, self.options, self.log = api, repo_path, options, log
         self.pull_path = f"{repo_path}/pulls/{number}"
+        self.comments, self.reviews, self.files = pull_lists(repo_path, number)
 
     def run(self, report: Report) -> ReviewResult:
         statuses = (Status.NEW, Status.INDIRECT) if self.options.include_indirect else (Status.NEW,)
         current = fingerprinted(report.with_status(*statuses))
-        comments = list(self.api.get_list(f"{self.pull_path}/comments"))
+        comments = list(self.api.get_list(self.comments))
         threads = _threads(comments)
         deleted, resolved = self._tidy(threads, _replied(comments), {fp for fp, _ in current})
         said = {t.fingerprint for t in threads if t.active}
         earlier = frozenset(f for fp, f in current if fp in said)
-        said |= _listed(self.api.get_list(f"{self.pull_path}/reviews"))
+        said |= _listed(self.api.get_list(self.reviews))
         fresh = [(fp, f) for fp, f in current if fp not in said]
         praise = [(fp, f) for fp, f in fingerprinted(report.fixed) if fp not in said]
         if not fresh and not praise:
             self.log("escape-guard: the review has nothing new to say; no review posted")
             return ReviewResult(None, 0, deleted, resolved, earlier)
-        lines = hunks.commentable(self.api.get_list(f"{self.pull_path}/files"))
+        lines = hunks.commentable(self.api.get_list(self.files))
         plan = plan_comments(fresh, praise, lines, max_inline=self.options.max_inline)
         review_id, inline = self._post(report, plan)
         self.log(f"escape-guard: posted review {review_id} with {inline} inline comment(s)")

@@ -50,11 +50,16 @@ def failure_block(message: str, limit: int) -> str:
     return block
 
 
+def comments_path(repo_path: str, number: int) -> str:
+    """The pull request's conversation: where the summary comment is."""
+    return f"{repo_path}/issues/{number}/comments"
+
+
 def publish_summary(
     api: Api, repo_path: str, number: int, body: str, *, log: Callable[[str], None]
 ) -> int:
     """Create or edit the one summary comment; its id."""
-    path = f"{repo_path}/issues/{number}/comments"
+    path = comments_path(repo_path, number)
     ours = [c for c in api.get_list(path) if has_marker(str(c.get("body") or ""), SUMMARY)]
     if not ours:
         comment_id = int(api.post(path, {"body": body})["id"])
