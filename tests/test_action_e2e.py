@@ -93,7 +93,13 @@ def test_new_escape_gets_one_inline_comment_and_fails(gh: ActionHarness) -> None
         assert position in body
         assert url in _hrefs(body)
     assert TOKEN not in result.stdout + result.stderr + result.summary
-    assert gh.server.violations == []
+    assert gh.server.violations == []  # none sent concurrently, though read beside the compile
+    # The pull request's comments, reviews, files and conversation were read ahead, beside
+    # the compile; the three writes (review, summary comment, check run) without a pause.
+    timing = re.search(
+        r"time to review .*pauses (\S+) s.*; (\d+) requests, (\d+) of them", result.stdout
+    )
+    assert timing and timing.groups() == ("0.00", "7", "4"), result.stdout
     html = cmarkgfm.github_flavored_markdown_to_html(comments[0].body)
     assert "<script" not in html
 

@@ -36,6 +36,8 @@ class Request:
     headers: dict[str, str]
     status: int
     operation: str | None
+    at: float = 0.0  # time.monotonic() when it arrived
+    answered: float = 0.0  # and when its answer was ready
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,33 @@ class Dispatcher:
         self.rate_limit, self.remaining = 5000, 5000
         self.reset = int(time.time()) + 3600
         self.lock = threading.RLock()
+        self.latency = 0.0  # seconds every answer takes, as GitHub's take 100-300 ms
+        self._in_flight = 0
+        self._flight_lock = threading.Lock()
 
     def handle(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> Answer:
+        at = time.monotonic()
+        with self._flight_lock:
+            self._in_flight += 1
+            concurrent = self._in_flight > 1
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            return self._handle(method, target, headers, raw, at=at, concurrent=concurrent)
+        finally:
+            with self._flight_lock:
+                self._in_flight -= 1
+
+    def _handle(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        raw: bytes,
+        *,
+        at: float,
+        concurrent: bool,
+    ) -> Answer:
         with self.lock:
             url = urllib.parse.urlsplit(target)
             path = url.path
@@ -128,9 +155,27 @@ class Dispatcher:
                 )
             else:
                 answer = self._safely(incoming)
+            if concurrent:  # GitHub: "make requests serially instead of concurrently"
+                self.log.violations.append(
+                    Violation(
+                        method,
+                        path,
+                        op.id if op else None,
+                        "concurrent",
+                        "sent while another request was waiting for its answer",
+                    )
+                )
             shown = {k: _redact(k, v) for k, v in headers.items()}
             log = Request(
-                method, path, query, incoming.body, shown, answer.status, op.id if op else None
+                method,
+                path,
+                query,
+                incoming.body,
+                shown,
+                answer.status,
+                op.id if op else None,
+                at,
+                time.monotonic(),
             )
             self.log.requests.append(log)
             return answer

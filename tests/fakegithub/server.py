@@ -155,6 +155,15 @@ class FakeGitHub:
         return self._dispatch.log.tokens
 
     @property
+    def latency(self) -> float:
+        """Seconds every answer takes (0: at once); GitHub's take 100-300 ms."""
+        return self._dispatch.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._dispatch.latency = seconds
+
+    @property
     def read_only(self) -> bool:
         return self._dispatch.read_only
 

@@ -73,23 +73,25 @@ class Clock:
     def compiled(self) -> None:
         self.compile_end = time.monotonic()
 
-    def line(self, end: float, requests: Sequence[Span], pauses: Sequence[Span]) -> str:
+    def line(self, end: float, requests: Sequence[Span], pauses: Sequence[Span], ahead: int) -> str:
         """``time to review 1.42 s: start-up 0.31 s, compile 0.84 s, then 0.27 s …``: END is
-        the last answer from GitHub, REQUESTS and PAUSES the client's spans."""
+        the last answer from GitHub, REQUESTS and PAUSES the client's spans, AHEAD how many
+        requests were read ahead."""
         if not self.compile_end:  # nothing compiled (a report-path run)
             self.compile_start = self.compile_end = self.started
         end = max(end, self.compile_end)
         after = (self.compile_end, end)
         api, paused = _within(requests, after), _within(pauses, after)
-        ahead = sum(1 for _, done in requests if done <= self.compile_end)
+        beside = sum(1 for _, done in requests if done <= self.compile_end)
         tail = end - self.compile_end
         return (
             f"time to review {end - self.started:.2f} s: "
             f"start-up {self.compile_start - self.started:.2f} s, "
             f"compile {self.compile_end - self.compile_start:.2f} s, "
-            f"then {tail:.2f} s: API {api:.2f} s "
-            f"({len(requests) - ahead} requests; {ahead} read while compiling), "
-            f"pauses {paused:.2f} s, the rest {max(tail - api - paused, 0.0):.2f} s"
+            f"then {tail:.2f} s: API {api:.2f} s, pauses {paused:.2f} s, "
+            f"the rest {max(tail - api - paused, 0.0):.2f} s; "
+            f"{len(requests)} requests, {ahead} of them read ahead "
+            f"({beside} answered before the compile ended)"
         )
 
 

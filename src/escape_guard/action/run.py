@@ -375,8 +375,10 @@ def _timing(ctx: Context, api: Api | None) -> None:
     """The time-to-review line: from the process's start to GitHub's last answer."""
     stats = api.stats if api else None
     end = stats.last_answer if stats and stats.requests else time.monotonic()
-    requests, pauses = (stats.requests, stats.pauses) if stats else ([], [])
-    ctx.runner.log(ctx.clock.line(end, requests, pauses))
+    if stats is None:
+        ctx.runner.log(ctx.clock.line(end, [], [], 0))
+    else:
+        ctx.runner.log(ctx.clock.line(end, stats.requests, stats.pauses, stats.ahead))
 
 
 def _conclude(ctx: Context, report: Report) -> int:

@@ -56,6 +56,7 @@ class Stats:
 
     requests: list[tuple[float, float]] = field(default_factory=list)
     pauses: list[tuple[float, float]] = field(default_factory=list)
+    ahead: int = 0  # how many of the requests were read ahead
 
     @property
     def last_answer(self) -> float:
@@ -124,11 +125,13 @@ class Api:
     def read_ahead(self, paths: Iterable[str]) -> None:
         """Read these lists now, while something else runs; ``get_list`` answers each from
         what was read, once. A read that failed fails there, as it would have then."""
+        before = len(self.stats.requests)
         for path in paths:
             try:
                 self._ahead[path] = list(self.get_list(path))
             except ApiFailure as failure:
                 self._ahead[path] = failure
+        self.stats.ahead += len(self.stats.requests) - before
 
     def get_list(self, path: str) -> Iterator[dict[str, Any]]:
         """Every item of a paginated list, following ``Link: rel="next"``."""
