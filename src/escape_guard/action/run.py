@@ -9,52 +9,27 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from escape_guard.action.ahead import Beside, Clock
-from escape_guard.action.event import Event, read_event
+from escape_guard.action.context import EMPTY_OUTPUTS, Context, counts
+from escape_guard.action.event import read_event
 from escape_guard.action.history import ensure_history
 from escape_guard.action.inputs import Inputs, read_inputs
 from escape_guard.action.ownership import hand_back
-from escape_guard.action.workflow import MAX_STEP_SUMMARY, Runner
-from escape_guard.config import failing
+from escape_guard.action.workflow import Runner
 from escape_guard.config import load as load_config
 from escape_guard.errors import EscapeGuardError, ExitCode, GitHubError, UsageError
 from escape_guard.git import Git
-from escape_guard.judgement.merge import merge_reports
-from escape_guard.model import Finding, Report, Revision
+from escape_guard.model import Report, Revision
 from escape_guard.pipeline import DiffOptions, run_diff
-from escape_guard.render import badge, markdown, sarif
-from escape_guard.render import json as json_report
-from escape_guard.render.links import DEFAULT_SERVER, links
 
 if TYPE_CHECKING:
-    from escape_guard.publish import Options, Target
     from escape_guard.publish.client import Api
 
-OUTPUT_DIR = ".escape-guard"  # inside the workspace, so later steps on the runner find it
-DEFAULT_API_URL = "https://api.github.com"
-EMPTY_OUTPUTS = {
-    "new-escapes": "0",
-    "fixed-escapes": "0",
-    "indirect-escapes": "0",
-    "report": "",
-    "sarif": "",
-    "escape-count": "",
-    "badge-json": "",
-}
-
-
-class Context(NamedTuple):
-    env: dict[str, str]
-    inputs: Inputs
-    event: Event
-    workspace: str
-    runner: Runner
-    clock: Clock
-    ahead: Beside[Api | None] | None = None  # the publisher's client, reading while it compiles
+# What comes after the compile (action/conclude.py: the renderers, the publisher, PyGithub)
+# is imported beside it, in the thread that reads the pull request ahead: see _read_ahead.
 
 
 def run_action(env: Mapping[str, str], runner: Runner | None = None) -> int:
@@ -80,15 +55,25 @@ def _run(env: Mapping[str, str], runner: Runner) -> int:
         return int(exc.exit_code)
     workspace = env.get("GITHUB_WORKSPACE") or "."
     ctx = Context(_environment(env, inputs), inputs, event, workspace, runner, clock)
-    if _publishes(ctx):
-        ctx = ctx._replace(ahead=Beside(lambda: _read_ahead(ctx)))
+    ctx = ctx._replace(ahead=Beside(lambda: _read_ahead(ctx)))
     try:
         report = _report(ctx)
     except EscapeGuardError as exc:
-        return _fail(ctx, exc)
+        from escape_guard.action.conclude import fail  # noqa: PLC0415 - see _read_ahead
+
+        return fail(ctx, exc)
     if report is None:
         return int(ExitCode.OK)
-    return _conclude(ctx, report)
+    from escape_guard.action.conclude import conclude  # noqa: PLC0415 - see _read_ahead
+
+    return conclude(ctx, report)
+
+
+def _read_ahead(ctx: Context) -> Api | None:
+    """Beside the compile: load what concludes the run and read the pull request ahead."""
+    from escape_guard.action import conclude  # noqa: PLC0415 - loaded here, beside the compile
+
+    return conclude.read_ahead(ctx)
 
 
 def _environment(env: Mapping[str, str], inputs: Inputs) -> dict[str, str]:
@@ -154,7 +139,9 @@ def _report(ctx: Context) -> Report | None:
                 "## escape-guard\n\nNothing to compare: this push created the "
                 "branch, so there is no earlier commit to compare with.\n"
             )
-            _set_outputs(ctx, None)
+            from escape_guard.action.conclude import set_outputs  # noqa: PLC0415
+
+            set_outputs(ctx, None)
             return None
         ensure_history(git, ctx.event.base, ctx.event.head, log=ctx.runner.log)
     config = load_config(git.root, _config_path(ctx, repo)).with_overrides(
@@ -169,8 +156,8 @@ def _report(ctx: Context) -> Report | None:
         head=ctx.event.head,
         config=config,
         explain=ctx.inputs.explain and not warm,
-        all_packages=ctx.inputs.all_packages or warm or _counts(ctx),
-        count_all=_counts(ctx),
+        all_packages=ctx.inputs.all_packages or warm or counts(ctx),
+        count_all=counts(ctx),
         shard=ctx.inputs.shard,
         env=ctx.env,
         pgo=ctx.inputs.pgo,
@@ -205,32 +192,6 @@ def _warms_the_cache(ctx: Context) -> bool:
     return True
 
 
-def _counts(ctx: Context) -> bool:
-    """Whether this run keeps the count badge: asked for, and a push to the default branch
-    (the branch whose count the badge shows; pull requests would count unmerged code)."""
-    return bool(ctx.inputs.badge) and ctx.event.to_default_branch
-
-
-def _write_badge(ctx: Context, report: Report) -> dict[str, str]:
-    """The badge file and its outputs; none when this run does not keep the badge."""
-    if not _counts(ctx):
-        if ctx.inputs.badge:
-            ctx.runner.log("badge: kept on pushes to the default branch only; not written")
-        return {}
-    text = badge.render(report)
-    path = os.path.join(ctx.workspace, ctx.inputs.badge)
-    try:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:  # the report and its outputs still get written
-        ctx.runner.command("error", f"input badge: cannot write {ctx.inputs.badge}: {exc.strerror}")
-        return {}
-    found = badge.count(report)
-    ctx.runner.log(f"badge: heap escapes {found.message}, written to {ctx.inputs.badge}")
-    return {"escape-count": str(found.escapes), "badge-json": text.strip()}
-
-
 def _working_directory(ctx: Context) -> str:
     """The working-directory input as a path; a UsageError unless it is a directory inside."""
     given = ctx.inputs.working_directory
@@ -256,6 +217,9 @@ def _config_path(ctx: Context, repo: str) -> str | None:
 
 def _load_report(ctx: Context) -> Report:
     """The report(s) named by report-path, merged; refused when they are for another commit."""
+    from escape_guard.judgement.merge import merge_reports  # noqa: PLC0415 - report-path only
+    from escape_guard.render import json as json_report  # noqa: PLC0415
+
     paths = _report_paths(ctx)
     reports = []
     for path in paths:
@@ -288,168 +252,26 @@ def _report_paths(ctx: Context) -> list[str]:
 
 def _check_pull_head(ctx: Context, report: Report) -> None:
     """The pull request named by an untrusted artifact must be the one the report is about."""
-    from escape_guard.publish.client import Api, ApiFailure  # noqa: PLC0415 - see _read_ahead
+    from escape_guard.action.conclude import target as publish_target  # noqa: PLC0415
+    from escape_guard.publish.client import Api, ApiFailure  # noqa: PLC0415
 
-    target = _target(ctx, report.head.sha)
+    target = publish_target(ctx, report.head.sha)
     if target.pull_number is None or not target.token:
         return
-    api = Api(target.api_url, target.token)
+    # The client that read ahead, once it is done: requests go to GitHub one at a time.
+    ahead = ctx.ahead.result() if ctx.ahead else None
+    api = ahead or Api(target.api_url, target.token)
     try:
         pull = api.get(f"/repos/{target.repository}/pulls/{target.pull_number}")
     except ApiFailure as failure:
         message = f"cannot read pull request #{target.pull_number}: {failure.message}"
         raise GitHubError(message) from None
     finally:
-        api.close()
+        if ahead is None:
+            api.close()
     head = (pull.get("head") or {}).get("sha", "")
     if head != report.head.sha:
         raise UsageError(
             f"input report-path: the report is for commit {report.head.sha[:12]}, but pull "
             f"request #{target.pull_number} is at {head[:12]}; refusing to post it there"
         )
-
-
-def _target(ctx: Context, head_sha: str) -> Target:
-    from escape_guard.publish import Target  # noqa: PLC0415 - see _read_ahead
-
-    env = ctx.env
-    server = env.get("GITHUB_SERVER_URL") or DEFAULT_SERVER
-    run_id = env.get("GITHUB_RUN_ID", "")
-    run_url = f"{server}/{ctx.event.repository}/actions/runs/{run_id}" if run_id else ""
-    return Target(
-        api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL,
-        token=ctx.inputs.github_token,
-        repository=ctx.event.repository,
-        head_sha=head_sha,
-        pull_number=ctx.inputs.pull_request or ctx.event.pull_number,
-        run_url=run_url,
-        server_url=server,
-    )
-
-
-def _options(ctx: Context) -> Options:
-    from escape_guard.publish import Options  # noqa: PLC0415 - see _read_ahead
-
-    return Options(
-        comment=ctx.inputs.comment,
-        max_inline_comments=ctx.inputs.max_inline_comments,
-        include_indirect=ctx.inputs.include_indirect,
-        fail_on=ctx.inputs.fail_on,
-    )
-
-
-def _publishes(ctx: Context) -> bool:
-    return bool(ctx.inputs.github_token and ctx.event.repository)
-
-
-def _can_publish(ctx: Context) -> bool:
-    if not _publishes(ctx):
-        ctx.runner.log("no github-token or GITHUB_REPOSITORY: not posting to GitHub")
-        return False
-    return True
-
-
-def _read_ahead(ctx: Context) -> Api | None:
-    """The publisher's client with what the pull request already has read; run beside the
-    compile (``ahead``). The publisher and PyGithub are imported here, not at the top, so
-    that their import is part of what runs beside it."""
-    from escape_guard.errors import GitHubError  # noqa: PLC0415
-    from escape_guard.publish import reads  # noqa: PLC0415
-    from escape_guard.publish.client import Api  # noqa: PLC0415
-
-    target = _target(ctx, ctx.event.head)
-    try:
-        paths = reads(target, _options(ctx))
-    except GitHubError:  # a malformed GITHUB_REPOSITORY: the publisher says so later
-        return None
-    api = Api(target.api_url, target.token)
-    api.read_ahead(paths)
-    return api
-
-
-def _api(ctx: Context) -> Api | None:
-    return ctx.ahead.result() if ctx.ahead else None
-
-
-def _timing(ctx: Context, api: Api | None) -> None:
-    """The time-to-review line: from the process's start to GitHub's last answer."""
-    stats = api.stats if api else None
-    end = stats.last_answer if stats and stats.requests else time.monotonic()
-    if stats is None:
-        ctx.runner.log(ctx.clock.line(end, [], [], 0))
-    else:
-        ctx.runner.log(ctx.clock.line(end, stats.requests, stats.pauses, stats.ahead))
-
-
-def _conclude(ctx: Context, report: Report) -> int:
-    found = links(ctx.env.get("GITHUB_SERVER_URL", ""), ctx.event.repository)
-    ctx.runner.summary(markdown.render_bytes(report, max_bytes=MAX_STEP_SUMMARY, links=found))
-    _set_outputs(ctx, report)
-    commented: frozenset[Finding] = frozenset()
-    api = _api(ctx)
-    if _can_publish(ctx):
-        from escape_guard.publish import publish  # noqa: PLC0415 - see _read_ahead
-
-        with ctx.runner.group("Publish"):
-            target = _target(ctx, report.head.sha)
-            outcome = publish(report, target, _options(ctx), log=ctx.runner.log, api=api)
-        for message in outcome.messages:
-            ctx.runner.command("warning" if outcome.read_only else "notice", message)
-        commented = outcome.commented
-    _timing(ctx, api)
-    # Annotations are the fallback where no inline comment says it (a fork's read-only token).
-    ctx.runner.annotate(report, include_indirect=ctx.inputs.include_indirect, skip=commented)
-    failed = failing(report, ctx.inputs.fail_on)
-    if failed:
-        count = len(failed)
-        ctx.runner.log(
-            f"escape-guard: {count} new heap escape(s); failing (fail-on: {ctx.inputs.fail_on})"
-        )
-        return int(ExitCode.NEW_ESCAPES)
-    return int(ExitCode.OK)
-
-
-def _fail(ctx: Context, exc: EscapeGuardError) -> int:
-    ctx.runner.command("error", exc.message, title="escape-guard could not compare")
-    ctx.runner.summary(f"## escape-guard could not compare\n\n```\n{exc.message}\n```\n")
-    _set_outputs(ctx, None)
-    api = _api(ctx)
-    if _can_publish(ctx):
-        from escape_guard.publish import publish_failure  # noqa: PLC0415 - see _read_ahead
-
-        try:
-            target = _target(ctx, ctx.event.head)
-            outcome = publish_failure(
-                exc.message, target, _options(ctx), log=ctx.runner.log, api=api
-            )
-            for message in outcome.messages:
-                ctx.runner.command("warning", message)
-        except EscapeGuardError as publish_error:
-            ctx.runner.command("warning", publish_error.message)
-    _timing(ctx, api)
-    return int(exc.exit_code)
-
-
-def _set_outputs(ctx: Context, report: Report | None) -> None:
-    outputs = dict(EMPTY_OUTPUTS)
-    if report is not None:
-        directory = os.path.join(ctx.workspace, OUTPUT_DIR)
-        os.makedirs(directory, exist_ok=True)
-        for name, text in (
-            (".gitignore", "*\n"),  # reports for later steps, never files of the repository
-            ("report.json", json_report.render(report)),
-            ("report.sarif", sarif.render(report)),
-        ):
-            with open(os.path.join(directory, name), "w", encoding="utf-8") as fh:
-                fh.write(text)
-        outputs.update(
-            {
-                "new-escapes": str(len(report.new)),
-                "fixed-escapes": str(len(report.fixed)),
-                "indirect-escapes": str(len(report.indirect)),
-                "report": f"{OUTPUT_DIR}/report.json",
-                "sarif": f"{OUTPUT_DIR}/report.sarif",
-                **_write_badge(ctx, report),
-            }
-        )
-    ctx.runner.set_outputs(outputs)
