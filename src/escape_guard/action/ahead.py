@@ -12,12 +12,16 @@ is sent only after the thread is done.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 _T = TypeVar("_T")
+# While the thread works (imports, mostly: CPU-bound), the main thread, waiting on git and the
+# go command, gets the interpreter back this soon once they answer (the default is 5 ms).
+_SWITCH_INTERVAL = 0.0005
 
 
 class Beside(Generic[_T]):
@@ -30,10 +34,14 @@ class Beside(Generic[_T]):
         self._thread.start()
 
     def _run(self, work: Callable[[], _T]) -> None:
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(_SWITCH_INTERVAL)
         try:
             self._result = work()
         except BaseException as error:  # handed to the caller of result()
             self._error = error
+        finally:
+            sys.setswitchinterval(interval)
 
     def result(self) -> _T | None:
         self._thread.join()
