@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -75,7 +76,8 @@ def sizes(tag: str, scratch: Path) -> tuple[int, int]:
 
 
 def time_to_review(tag: str, runs: int, scratch: Path) -> tuple[float, int]:
-    """Median seconds from container start to exit with the review posted; new escapes."""
+    """Median seconds from container start to exit with the review posted; new escapes.
+    Each run's own time-to-review line (start-up, compile, API, pauses) is printed."""
     launcher = ContainerLauncher(tag)
     seconds: list[float] = []
     new = 0
@@ -91,6 +93,8 @@ def time_to_review(tag: str, runs: int, scratch: Path) -> tuple[float, int]:
             if result.code != 1 or len(server.reviews(REPOSITORY, number)) != 1:
                 raise SystemExit(f"{tag}: the demo run failed\n{result.stdout}{result.stderr}")
             seconds.append(launcher.seconds)
+            line = re.search(r"time to review [^\n]*", result.stdout)
+            print(f"{tag} run {run + 1}: {line.group(0) if line else 'no time-to-review line'}")
             new = int(result.outputs["new-escapes"])
     return statistics.median(seconds), new
 

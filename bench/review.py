@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from example_bench import make_repo
 from run import DEFAULT_PACKAGES, ROOT, Bench, _ratio, _table, _workload, prepare_std_caches
-from tests.action_harness import REPOSITORY, TOKEN, ActionHarness, action_defaults
+from tests.action_harness import REPOSITORY, TOKEN, action_defaults, pull_request_payload
 from tests.fakegithub import FakeGitHub
 from workload import go_env
 
@@ -81,16 +81,7 @@ def pull_request(server: FakeGitHub, repo: Path, base: str, head: str) -> dict[s
     for sha in (base_sha, head_sha):
         server.add_commit(REPOSITORY, sha)
     server.add_pull(REPOSITORY, NUMBER, base_sha, head_sha, base, head, diff)
-    payload = ActionHarness.event("pull_request.opened")
-    payload["number"] = NUMBER
-    pr = payload["pull_request"]
-    pr["number"] = NUMBER
-    pr["base"].update(sha=base_sha, ref=base)
-    pr["head"].update(sha=head_sha, ref=head)
-    for side in ("base", "head"):
-        pr[side]["repo"]["full_name"] = REPOSITORY
-    payload["repository"]["full_name"] = REPOSITORY
-    return payload
+    return pull_request_payload(NUMBER, (base, base_sha), (head, head_sha))
 
 
 def action_run(

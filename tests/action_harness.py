@@ -40,6 +40,22 @@ def action_defaults(token: str) -> dict[str, str]:
     return env
 
 
+def pull_request_payload(
+    number: int, base: tuple[str, str], head: tuple[str, str]
+) -> dict[str, Any]:
+    """The pull_request event of pull request NUMBER in REPOSITORY: BASE and HEAD are
+    (ref, sha) pairs."""
+    payload = ActionHarness.event("pull_request.opened")
+    payload["number"] = number
+    pr = payload["pull_request"]
+    pr["number"] = number
+    for side, (ref, sha) in (("base", base), ("head", head)):
+        pr[side].update(sha=sha, ref=ref)
+        pr[side]["repo"]["full_name"] = REPOSITORY
+    payload["repository"]["full_name"] = REPOSITORY
+    return payload
+
+
 @dataclass
 class Result:
     code: int
@@ -110,16 +126,7 @@ class ActionHarness:
             self.server.add_pull(REPOSITORY, number, base_sha, head_sha, base, head, diff)
         else:
             self.server.update_pull(REPOSITORY, number, head_sha=head_sha, diff=diff)
-        payload = self.event("pull_request.opened")
-        payload["number"] = number
-        pr = payload["pull_request"]
-        pr["number"] = number
-        pr["base"].update(sha=base_sha, ref=base)
-        pr["head"].update(sha=head_sha, ref=head)
-        for side in ("base", "head"):
-            pr[side]["repo"]["full_name"] = REPOSITORY
-        payload["repository"]["full_name"] = REPOSITORY
-        return payload
+        return pull_request_payload(number, (base, base_sha), (head, head_sha))
 
     @staticmethod
     def event(name: str) -> dict[str, Any]:

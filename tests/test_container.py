@@ -7,6 +7,7 @@ API on loopback, on the bundled demo pull request (examples/demo).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -105,6 +106,9 @@ def test_pull_request_rerun_and_fix_in_the_container(
     # The image's prebuilt standard library was used: what was compiled in the container is
     # the demo's own packages at two revisions, fewer than the standard ones they import.
     assert 0 < launcher.compiled < _standard_imports(gh.origin.path, gh.env), launcher.compiled
+    # The publisher loaded and read the pull request beside the compile, in the image too.
+    timing = re.search(r"time to review [^\n]*", result.stdout)
+    assert timing and "; 7 requests, 4 of them read ahead" in timing.group(0), result.stdout
     _assert_handed_back(result)
 
     # A re-run of the same commit updates what it posted; nothing is posted twice.
