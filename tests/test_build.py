@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from escape_guard.builds.compile import (
     BuildCancelled,
     Builds,
     BuildSpec,
+    Started,
     _Announcements,
     build_environment,
     build_revision,
@@ -97,20 +99,89 @@ def test_told_once_the_packages_compile_and_before_the_build_returns(
     env = {**go_env, "GOCACHE": str(repo.path.parent / "gocache")}
 
     def build_top() -> list[str]:
-        told: list[str] = []
+        told = _Told()
         built = build_revision(
             Tree(str(repo.path)),
             BuildSpec(env=env),
             label="head",
             packages=frozenset({"top"}),
-            compiling=lambda: told.append("compiling"),
+            started=told,
         )
         assert {r.path for _, r in built.records} == {"example.com/m/top/top.go"}
-        return told
+        return told.said
 
-    assert build_top() == ["compiling"]
+    assert build_top() == ["started .", "ended"]
     # Cached now: nothing is compiled, nothing announced; still told once, at the end.
-    assert build_top() == ["compiling"]
+    assert build_top() == ["started .", "ended"]
+
+
+class _Told(Started):
+    """Says what a build told it, and what it waited for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said: list[str] = []
+
+    def module(self, directory: str) -> None:
+        self.said.append(f"started {directory or '.'}")
+        super().module(directory)
+
+    def ended(self) -> None:
+        self.said.append("ended")
+        super().ended()
+
+    def wait(self, directory: str) -> None:
+        self.said.append(f"waits for {directory or '.'}")
+
+
+@pytest.mark.go
+def test_each_module_waits_for_the_other_revisions_and_is_told_apart(
+    repo: Repo, go_env: dict[str, str]
+) -> None:
+    sub = "package sub\n\nfunc Sum(xs []int) (n int) {\n\tfor _, x := range xs {\n\t\tn += x\n"
+    sub += "\t}\n\treturn\n}\n"
+    repo.commit(
+        {
+            "go.mod": GO_MOD,
+            "dep/dep.go": DEP,
+            "top/top.go": TOP,
+            "sub/go.mod": "module example.com/sub\n\ngo 1.21\n",
+            "sub/sub.go": sub,
+        }
+    )
+    env = {**go_env, "GOCACHE": str(repo.path.parent / "gocache")}
+    told = _Told()
+    build_revision(
+        Tree(str(repo.path)),
+        BuildSpec(env=env),
+        label="head",
+        packages=frozenset({"top", "sub"}),
+        started=told,
+        after=told,
+    )
+    # Before each module's go command, the wait for the other revision's; the root's told
+    # once its package compiles, the standard-library-only one at once; then the end.
+    pairs = [told.said[i : i + 2] for i in range(0, 4, 2)]
+    assert sorted(pairs) == [["waits for .", "started ."], ["waits for sub", "started sub"]]
+    assert told.said[4:] == ["ended"]
+
+
+def test_a_wait_ends_when_the_module_started_or_the_build_ended() -> None:
+    started = Started()
+    waiting = threading.Thread(target=started.wait, args=("sub",))
+    waiting.start()
+    started.module("")
+    waiting.join(timeout=0.2)
+    assert waiting.is_alive()  # another module's news
+    started.module("sub")
+    waiting.join(timeout=10)
+    assert not waiting.is_alive()
+    ended = Started()
+    waiting = threading.Thread(target=ended.wait, args=("sub",))
+    waiting.start()
+    ended.ended()
+    waiting.join(timeout=10)
+    assert not waiting.is_alive()
 
 
 @pytest.mark.go
@@ -124,7 +195,7 @@ def test_announcements_are_not_mistaken_for_errors(repo: Repo, go_env: dict[str,
             BuildSpec(env=env),
             label="head revision",
             packages=frozenset({"top"}),
-            compiling=lambda: None,
+            started=Started(),
         )
     shown = caught.value.message.splitlines()[1:]
     assert any("undefined: undefinedName" in line for line in shown)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
@@ -16,6 +15,7 @@ from escape_guard.builds.compile import (
     Builds,
     BuildSpec,
     RevisionBuild,
+    Started,
     build_revision,
     go_command,
     kept_explanations,
@@ -72,7 +72,8 @@ def analyze(
     side: str = "base",
     packages: frozenset[str] | None = None,
     builds: Builds | None = None,
-    compiling: Callable[[], None] | None = None,
+    started: Started | None = None,
+    after: Started | None = None,
     declared: Collection[str] = (),
 ) -> Analysis:
     """Build and normalize the revision ``tree`` shows (see ``build_revision``).
@@ -86,7 +87,8 @@ def analyze(
         side=side,
         packages=packages,
         builds=builds,
-        compiling=compiling,
+        started=started,
+        after=after,
     )
     return _normalized(tree, built, declared)
 
@@ -278,16 +280,18 @@ def _run_together(
 def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, Analysis]:
     """Both revisions, each by its own go commands, with their compilations overlapping.
 
-    The base is built first, compiling the dependencies both revisions share; the head
-    starts once the base has started compiling the packages themselves (at once when
-    they import only the standard library), so it finds those dependencies in the cache
-    and its go command loads while the base compiles.
+    The base is built first, compiling the dependencies both revisions share; the head's
+    go command for a module starts once the base's for that module has started compiling
+    the packages themselves (at once when they import only the standard library), so it
+    finds those dependencies in the cache and loads while the base compiles. In a
+    repository of several modules, the head's first module is compiled beside the base's
+    next one.
     """
     work, base_sha, head_sha, spec, head_spec, packages, declared, head_name = job
     base_label = f"base revision {base_sha[:12]}"
     head_label = f"head revision, {head_name}," if head_name else f"head revision {head_sha[:12]}"
     builds = Builds(ahead.compiled)
-    base_compiling = threading.Event()
+    base_started = Started()
 
     def build(sha: str, label: str, how: BuildSpec, *, head: bool) -> Analysis:
         # Each revision's files last as long as its analysis, which keeps what it needs.
@@ -295,9 +299,6 @@ def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, A
         with checkout(work, sha, label="head" if head else "base", seen=seen) as tree:
             if tree.why:
                 notes.append(f"the {label} was checked out into a worktree: {tree.why}")
-            if head:
-                base_compiling.wait()
-            told = None if head else base_compiling.set
             return analyze(
                 tree,
                 how,
@@ -305,7 +306,8 @@ def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, A
                 side="head" if head else "base",
                 packages=packages,
                 builds=builds,
-                compiling=told,
+                started=None if head else base_started,
+                after=base_started if head else None,
                 declared=declared,
             )
 
@@ -316,7 +318,7 @@ def _build_apart(job: _Job, ahead: Ahead, notes: list[str]) -> tuple[Analysis, A
     except BaseException:
         # Ctrl-C or a failed build: stop the other build instead of waiting for it.
         builds.stop()
-        base_compiling.set()
+        base_started.ended()
         raise
     finally:
         for task in (base, head):  # their worktrees are removed before we return

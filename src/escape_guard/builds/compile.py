@@ -13,6 +13,7 @@ printed with).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import signal
@@ -222,37 +223,73 @@ def build_revision(
     side: str = "base",
     packages: Collection[str] | None = None,
     builds: Builds | None = None,
-    compiling: Callable[[], None] | None = None,
+    started: Started | None = None,
+    after: Started | None = None,
 ) -> RevisionBuild:
-    """Build the requested packages of the revision ``tree`` shows.
+    """Build the requested packages of the revision ``tree`` shows: one go command per module.
 
     ``side``: which revision it is, "base" or "head" (``compiled.SIDES``).
     ``packages``: only these repository-relative directories (see ``plan``).
-    ``compiling``: called once, when the last go command has started compiling every
+    ``started``: told of each module once its go command has started compiling every
     requested package (so their dependencies are in the cache), at its start when they
-    import only the standard library, or when the build ends.
+    import only the standard library, or when it ends; and when the build ends.
+    ``after``: another revision's ``started``: each module's go command waits for that
+    revision's to have started compiling its packages.
     Raises BuildError naming the revision and showing the first compiler errors.
     """
     modules = find_modules(tree)
     steps = plan(tree, modules, spec.patterns, packages=packages, target=spec.target)
     records: list[tuple[Step, EscapeRecord]] = []
     builds = builds or Builds()
-    told = _Once(compiling)
     try:
-        for number, step in enumerate(steps):
+        for step in steps:
+            if after:
+                after.wait(step.module.dir)
+            told = _Once(functools.partial(started.module, step.module.dir) if started else None)
             watch = None
-            if compiling and number == len(steps) - 1 and packages is not None:
+            if started and packages is not None:
                 if standard_library_only(tree, step, modules):
                     told()  # no dependency of the module's to compile first
                 else:
                     watch = told
-            for record in _build_step(
-                tree, step, spec, modules, builds=builds, label=label, side=side, compiling=watch
-            ):
-                records.append((step, record))
+            try:
+                for record in _build_step(
+                    tree, step, spec, modules, builds=builds, label=label, side=side,
+                    compiling=watch,
+                ):  # fmt: skip
+                    records.append((step, record))
+            finally:
+                told()
     finally:
-        told()
+        if started:
+            started.ended()
     return RevisionBuild(tuple(records), tuple(modules))
+
+
+class Started:
+    """Which modules' go commands of one revision have started compiling the packages they
+    name, for the other revision's go commands to wait for (see ``build_revision``)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._modules: set[str] = set()
+        self._ended = False
+
+    def module(self, directory: str) -> None:
+        with self._changed:
+            self._modules.add(directory)
+            self._changed.notify_all()
+
+    def ended(self) -> None:
+        """The revision's build ended, or failed: nothing is left to wait for."""
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    def wait(self, directory: str) -> None:
+        """Until the module's go command has started compiling, or the build ended."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._ended or directory in self._modules)
 
 
 def _build_step(
