@@ -88,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             workload = make_workload(tmp / "std22", env=env)
             versions = {args.commit: other / "src", "working copy": ROOT / "src"}
+            # Both byte-compiled, as pip installs them (PYTHONDONTWRITEBYTECODE may be set).
+            compileall = [sys.executable, "-m", "compileall", "-q", *map(str, versions.values())]
+            subprocess.run(compileall, check=True, stdout=subprocess.DEVNULL)
             print(f"{version}; {os.cpu_count()} CPUs; {args.runs} runs; seconds (median)")
             header = f"{'scenario':<10} {args.commit:>14} {'working copy':>14}"
             print(f"{header}  working copy / {args.commit}")

@@ -31,7 +31,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import ROOT, _go, _link_copy, _link_merge, _report, _venv_tool, prepare_std_caches
+from run import (
+    ROOT,
+    _go,
+    _link_copy,
+    _link_merge,
+    _report,
+    _venv_tool,
+    byte_compile,
+    prepare_std_caches,
+)
 from workload import MODULE, PREFIX, go_env, make_workload
 
 TARGET_OUTSIDE = 1.0  # seconds outside the build phase
@@ -111,6 +120,7 @@ def main() -> int:
     args = parser.parse_args()
     env = go_env()
     version = _go(["env", "GOVERSION"], cwd=ROOT, env=env).strip()
+    byte_compile()
     std = prepare_std_caches(ROOT / ".cache" / "bench" / version, env)
     with tempfile.TemporaryDirectory(prefix="escape-guard-big-") as scratch_dir:
         scratch = Path(scratch_dir)

@@ -36,6 +36,7 @@ from run import (
     _revision,
     _s,
     _table,
+    byte_compile,
     measure_bump,
     prepare_std_caches,
 )
@@ -80,6 +81,7 @@ def main() -> int:
         parser.error("no go toolchain: run it with the project's environment")
     version = _go(["env", "GOVERSION"], cwd=ROOT, env=env).strip()
     began = time.perf_counter()
+    byte_compile()
     std = prepare_std_caches(ROOT / ".cache" / "bench" / version, env)
     with tempfile.TemporaryDirectory(prefix="escape-guard-bump-") as scratch:
         bench = Bench(Path(scratch), std, env)

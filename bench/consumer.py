@@ -33,9 +33,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 for _path in (ROOT, ROOT / "bench"):  # tests.goproxy, and workload beside this file
@@ -232,15 +233,22 @@ class _Runner:
         return proc.stdout
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def create_main(
+    make: Callable[[Path, dict[str, str]], Any], doc: str, argv: Sequence[str] | None
+) -> int:
+    """A bench module's command line: ``make`` it in an empty directory, print its JSON."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("directory", type=Path, help="an empty directory to create it in")
     args = parser.parse_args(argv)
     if args.directory.exists() and any(args.directory.iterdir()):
         parser.error(f"{args.directory} is not empty")
-    consumer = make_consumer(args.directory.resolve(), go_env())
-    print(json.dumps(consumer.to_json(), indent=2))
+    made = make(args.directory.resolve(), go_env())
+    print(json.dumps(made.to_json(), indent=2))
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return create_main(make_consumer, __doc__ or "", argv)
 
 
 if __name__ == "__main__":

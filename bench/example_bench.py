@@ -24,6 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "demo"
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import byte_compile  # noqa: E402 - beside this file
+from workload import go_binary  # noqa: E402
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -91,7 +95,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"
+    byte_compile()
+    go_bin = Path(go_binary()).parent
+    os.environ["PATH"] = os.pathsep.join([str(go_bin), str(BIN), os.environ["PATH"]])
     os.environ.update(GOTOOLCHAIN="local", GOPROXY="off", GOFLAGS="-mod=mod")
     with tempfile.TemporaryDirectory(prefix="escape-guard-bench-") as tmp:
         scratch = Path(tmp)

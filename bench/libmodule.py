@@ -28,8 +28,6 @@ way's count (heap lines the head's output adds) is the findings' count.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,9 +38,8 @@ for _path in (ROOT, ROOT / "bench"):  # tests.goproxy, and the benchmark's modul
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from consumer import SETTINGS, git_runner, go_runner  # noqa: E402
+from consumer import SETTINGS, create_main, git_runner, go_runner  # noqa: E402
 from tests.goproxy import Proxy, build_proxy, pinned_release, proxy_environment  # noqa: E402
-from workload import go_env  # noqa: E402
 
 MODULE = "bench.example/log"
 CONTRIB = "contrib"
@@ -572,14 +569,7 @@ def make_library(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", type=Path, help="an empty directory to create it in")
-    args = parser.parse_args(argv)
-    if args.directory.exists() and any(args.directory.iterdir()):
-        parser.error(f"{args.directory} is not empty")
-    library = make_library(args.directory.resolve(), go_env())
-    print(json.dumps(library.to_json(), indent=2))
-    return 0
+    return create_main(make_library, __doc__ or "", argv)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ from run import (
     _revision,
     _s,
     _table,
+    byte_compile,
     prepare_std_caches,
 )
 from tests.goproxy import remove_modcache
@@ -274,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     began = time.perf_counter()
     log("preparing the standard-library caches")
+    byte_compile()
     std = prepare_std_caches(args.std_cache or ROOT / ".cache" / "bench" / version, env)
     with tempfile.TemporaryDirectory(prefix="escape-guard-library-") as scratch:
         bench = Bench(Path(scratch), std, env)

@@ -42,7 +42,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from example_bench import make_repo
-from run import DEFAULT_PACKAGES, ROOT, Bench, _ratio, _table, _workload, prepare_std_caches
+from run import (
+    DEFAULT_PACKAGES,
+    ROOT,
+    Bench,
+    _ratio,
+    _table,
+    _workload,
+    byte_compile,
+    prepare_std_caches,
+)
 from tests.action_harness import REPOSITORY, TOKEN, action_defaults, pull_request_payload
 from tests.fakegithub import FakeGitHub
 from workload import go_env
@@ -172,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def log(message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
+
+    byte_compile()
 
     std = prepare_std_caches(ROOT / ".cache" / "bench" / version, env)
     with tempfile.TemporaryDirectory(prefix="escape-guard-review-") as tmp:

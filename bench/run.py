@@ -471,6 +471,16 @@ def _git(repo: Path, env: Mapping[str, str]) -> Callable[..., str]:
 # --- setup -----------------------------------------------------------------------------------
 
 
+def byte_compile() -> None:
+    """escape-guard's sources byte-compiled, as pip installs a package: with
+    PYTHONDONTWRITEBYTECODE set, an editable install would compile them in every run."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "src")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def prepare_std_caches(directory: Path, env: Mapping[str, str]) -> dict[str, Path]:
     """The prepared caches, built unless an earlier invocation left them complete."""
     caches = {}
@@ -886,8 +896,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     busy_start = _busy_seconds()
     began = time.perf_counter()
-    # As installed: pip byte-compiles a package; an editable install may not have been.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
+    byte_compile()
     log("preparing the standard-library caches")
     std = prepare_std_caches(args.std_cache or ROOT / ".cache" / "bench" / version, env)
     with tempfile.TemporaryDirectory(prefix="escape-guard-bench-") as scratch:

@@ -7,6 +7,7 @@ repository root are split per module.
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
@@ -200,10 +201,16 @@ def selects(pattern: str, local: str, import_path: str) -> bool:
     name = local if pattern.startswith(".") else import_path
     if pattern.startswith("./") and local == ".":
         name = "./"
-    regex = (
-        re.escape(pattern).replace(re.escape("/..."), "(?:/.*)?").replace(re.escape("..."), ".*")
-    )
-    return re.fullmatch(regex, name) is not None or (pattern in ("./...", ".") and local == ".")
+    matched = _pattern_regex(pattern).fullmatch(name) is not None
+    return matched or (pattern in ("./...", ".") and local == ".")
+
+
+@functools.lru_cache(maxsize=4096)
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    """A package pattern as a regular expression: ``...`` matches any string, ``/...`` also
+    nothing."""
+    escaped = re.escape(pattern).replace(re.escape("/..."), "(?:/.*)?")
+    return re.compile(escaped.replace(re.escape("..."), ".*"))
 
 
 def _pattern_for(pattern: str, module: Module, modules: Sequence[Module]) -> str | None:
