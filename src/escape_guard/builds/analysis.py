@@ -32,7 +32,7 @@ from escape_guard.diffmap import LineMap
 from escape_guard.errors import BuildError
 from escape_guard.git import Git
 from escape_guard.model import EscapeRecord
-from escape_guard.records.normalize import normalize
+from escape_guard.records.normalize import PathResolver, normalize
 from escape_guard.sources import SourceCache
 from escape_guard.tasks import Task
 
@@ -98,9 +98,11 @@ def _normalized(tree: Tree, built: RevisionBuild, declared: Collection[str] = ()
     records: list[EscapeRecord] = []
     facts: list[EscapeRecord] = []
     seen: set[tuple[str, int, int, str]] = set()
+    resolvers: dict[Step, PathResolver] = {}
     for step, raw in built.records:
-        resolver = step_resolver(tree, built.modules, step)
-        for record in normalize([raw], resolver, functions=sources.function_at):
+        if step not in resolvers:
+            resolvers[step] = step_resolver(tree, built.modules, step)
+        for record in normalize([raw], resolvers[step], functions=sources.function_at):
             if record.kind in FACT_KINDS:
                 facts.append(record)
             elif (key := _printed(record)) not in seen:  # the compiler repeats some lines
