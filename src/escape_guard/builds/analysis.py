@@ -64,6 +64,11 @@ def _printed(record: EscapeRecord) -> tuple[str, int, int, str]:
     return (record.path, record.line, record.column, record.message)
 
 
+def _for_main(record: EscapeRecord) -> bool:
+    """Whether the record was printed by a compile of its package for a main package."""
+    return " [" in record.package
+
+
 def analyze(
     tree: Tree,
     spec: BuildSpec,
@@ -97,7 +102,7 @@ def _normalized(tree: Tree, built: RevisionBuild, declared: Collection[str] = ()
     sources = SourceCache(tree)
     records: list[EscapeRecord] = []
     facts: list[EscapeRecord] = []
-    seen: set[tuple[str, int, int, str]] = set()
+    kept: dict[tuple[str, int, int, str], int] = {}  # printed as → index in records
     resolvers: dict[Step, PathResolver] = {}
     for step, raw in built.records:
         if step not in resolvers:
@@ -105,9 +110,16 @@ def _normalized(tree: Tree, built: RevisionBuild, declared: Collection[str] = ()
         for record in normalize([raw], resolvers[step], functions=sources.function_at):
             if record.kind in FACT_KINDS:
                 facts.append(record)
-            elif (key := _printed(record)) not in seen:  # the compiler repeats some lines
-                seen.add(key)
+                continue
+            key = _printed(record)
+            if key not in kept:
+                kept[key] = len(records)
                 records.append(record)
+            elif _for_main(record) and not _for_main(records[kept[key]]):
+                # The compiler repeats some lines, and a package compiled for a main with its
+                # profile prints them again under "p [main]": that one says whose profile
+                # applies (heat), whichever go printed first.
+                records[kept[key]] = record
     for record in records:  # the revision's files go away: keep those findings point at
         if record.in_repo:
             sources.read(record.path)
