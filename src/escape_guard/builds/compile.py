@@ -356,7 +356,7 @@ def run_build(
             code = proc.wait()
             if code == 0:
                 builds.compiled.add(compiled_paths(output), side)
-                found = heap + _fact_records(output) if spec.facts else heap
+                found = heap + _fact_records(output, named) if spec.facts else heap
                 return [record for record in found if named(record.package)]
             errors = _first_errors(output)
     where = f" in module {step.module.dir}" if step.module.dir else ""
@@ -460,11 +460,21 @@ def _blocks(stream: IO[bytes], copy: IO[bytes], watch: _Announcements | None) ->
         yield block
 
 
-def _fact_records(output: IO[bytes]) -> list[EscapeRecord]:
-    """The ``leaking param``, ``can inline`` and ``inlining call to`` records of the output."""
+def _fact_records(output: IO[bytes], named: Callable[[str], bool]) -> list[EscapeRecord]:
+    """The ``leaking param``, ``can inline`` and ``inlining call to`` records of the output,
+    of the packages ``named`` accepts (a dependency's, compiled with -m too, are not read)."""
     output.seek(0)
-    kept = (line for line in output if line.startswith(b"#") or any(m in line for m in _FACTS))
-    return [r for r in parse_lines(kept, explanations=False) if r.kind in FACT_KINDS]
+
+    def kept() -> Iterator[bytes]:
+        wanted = True
+        for line in output:
+            if line.startswith(b"#"):
+                wanted = named(line[1:].decode("utf-8", "replace").strip())
+                yield line
+            elif wanted and any(marker in line for marker in _FACTS):
+                yield line
+
+    return [r for r in parse_lines(kept(), explanations=False) if r.kind in FACT_KINDS]
 
 
 def _first_errors(output: IO[bytes]) -> list[str]:
