@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import _go, _link_copy, _link_merge, prepare_std_caches
+from run import _go, _link_copy, _link_merge, byte_compile, prepare_std_caches
 from workload import go_env, make_workload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,9 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             workload = make_workload(tmp / "std22", env=env)
             versions = {args.commit: other / "src", "working copy": ROOT / "src"}
-            # Both byte-compiled, as pip installs them (PYTHONDONTWRITEBYTECODE may be set).
-            compileall = [sys.executable, "-m", "compileall", "-q", *map(str, versions.values())]
-            subprocess.run(compileall, check=True, stdout=subprocess.DEVNULL)
+            byte_compile(*versions.values())  # both alike
             print(f"{version}; {os.cpu_count()} CPUs; {args.runs} runs; seconds (median)")
             header = f"{'scenario':<10} {args.commit:>14} {'working copy':>14}"
             print(f"{header}  working copy / {args.commit}")

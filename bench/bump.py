@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from consumer import make_consumer, remove
-from gotrace import GoCommand, read_traces, tracing_go
+from gotrace import GoCommand, traced_run
 from run import (
     ROOT,
     Bench,
@@ -41,15 +41,6 @@ from run import (
     prepare_std_caches,
 )
 from workload import go_binary, go_env
-
-
-def _traced(bench: Bench, repo: Path, settings: dict[str, str]) -> list[GoCommand]:
-    traces = bench.tmp / "traces"
-    shutil.rmtree(traces, ignore_errors=True)
-    with tracing_go(traces, go_binary()) as path:
-        extra = dict(settings, PATH=path + os.pathsep + bench.env["PATH"])
-        bench.escape_guard_run(repo, "bump", cache="both", extra=extra)
-    return read_traces(traces)
 
 
 def _commands(commands: list[GoCommand]) -> str:
@@ -93,7 +84,7 @@ def main() -> int:
                 bench, consumer, results, runs=args.runs,
                 log=lambda m: print(f"bench: {m}", file=sys.stderr, flush=True),
             )  # fmt: skip
-            traced = _traced(bench, consumer.repo, dict(consumer.settings))
+            traced = traced_run(bench, consumer.repo, "bump", cache="both", extra=consumer.settings)
         finally:
             remove(consumer)
         eg = results.bump["eg"]

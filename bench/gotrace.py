@@ -13,11 +13,18 @@ the builds before the graphs are needed, or after them when they are needed firs
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+from workload import go_binary
+
+if TYPE_CHECKING:
+    from run import Bench
 
 _WRAPPER = """#!/bin/sh
 log="{traces}/$(date +%s%N)-$$"
@@ -77,6 +84,18 @@ def tracing_go(traces: Path, go: str) -> Iterator[str]:
     wrapper.write_text(_WRAPPER.format(traces=traces, go=go), encoding="utf-8")
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     yield str(bindir)
+
+
+def traced_run(
+    bench: Bench, repo: Path, head: str, *, cache: str, extra: Mapping[str, str]
+) -> list[GoCommand]:
+    """The go commands of one ``bench.escape_guard_run`` of ``head``, from their traces."""
+    traces = bench.tmp / "traces"
+    shutil.rmtree(traces, ignore_errors=True)
+    with tracing_go(traces, go_binary()) as path:
+        env = dict(extra, PATH=path + os.pathsep + bench.env["PATH"])
+        bench.escape_guard_run(repo, head, cache=cache, extra=env)
+    return read_traces(traces)
 
 
 def read_traces(traces: Path) -> list[GoCommand]:

@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gotrace import GoCommand, read_traces, tracing_go
+from gotrace import GoCommand, traced_run
 from libmodule import BRANCHES, CONTRIB, Library, import_path, make_library
 from run import (
     ROOT,
@@ -85,7 +85,9 @@ def measure(bench: Bench, library: Library, *, runs: int, log: Callable[[str], N
     for branch in BRANCHES:
         for way, cache in (("eg", "both"), ("eg+main", "main")):
             log(f"{branch}: traced {way} run")
-            results.traced[(branch, way)] = _traced(bench, library, branch, cache)
+            results.traced[(branch, way)] = traced_run(
+                bench, library.repo, branch, cache=cache, extra=library.settings
+            )
     return results
 
 
@@ -112,15 +114,6 @@ def _by_module(library: Library) -> dict[str, list[str]]:
         module = CONTRIB if directory.startswith(f"{CONTRIB}/") else ""
         found.setdefault(module, []).append(import_path(directory))
     return found
-
-
-def _traced(bench: Bench, library: Library, branch: str, cache: str) -> list[GoCommand]:
-    traces = bench.tmp / "traces"
-    shutil.rmtree(traces, ignore_errors=True)
-    with tracing_go(traces, go_binary()) as path:
-        extra = dict(library.settings, PATH=path + os.pathsep + bench.env["PATH"])
-        bench.escape_guard_run(library.repo, branch, cache=cache, extra=extra)
-    return read_traces(traces)
 
 
 # --- the tables ------------------------------------------------------------------------------

@@ -183,7 +183,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: {message}", file=sys.stderr, flush=True)
 
     byte_compile()
-
     std = prepare_std_caches(ROOT / ".cache" / "bench" / version, env)
     with tempfile.TemporaryDirectory(prefix="escape-guard-review-") as tmp:
         scratch = Path(tmp)

@@ -471,11 +471,11 @@ def _git(repo: Path, env: Mapping[str, str]) -> Callable[..., str]:
 # --- setup -----------------------------------------------------------------------------------
 
 
-def byte_compile() -> None:
-    """escape-guard's sources byte-compiled, as pip installs a package: with
-    PYTHONDONTWRITEBYTECODE set, an editable install would compile them in every run."""
+def byte_compile(*sources: Path) -> None:
+    """escape-guard's sources (``sources``, default ``src/``) byte-compiled, as pip installs a
+    package: with PYTHONDONTWRITEBYTECODE set, an editable install is compiled in every run."""
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(ROOT / "src")],
+        [sys.executable, "-m", "compileall", "-q", *map(str, sources or [ROOT / "src"])],
         check=True,
         stdout=subprocess.DEVNULL,
     )

@@ -13,6 +13,7 @@ for a cache hit: ``Compiled`` counts them, by revision, for the report.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -32,14 +33,8 @@ def named_by(step: Step, modules: Sequence[Module]) -> Callable[[str], bool]:
     what is printed under their name is an instantiation of code of a named package.
     """
 
-    answers: dict[str, bool] = {}  # a build prints thousands of records of a few packages
-
+    @functools.cache  # a build prints thousands of records of a few packages
     def named(printed: str) -> bool:
-        if printed not in answers:
-            answers[printed] = _named(printed)
-        return answers[printed]
-
-    def _named(printed: str) -> bool:
         # A package built for a main package with its profile prints as "p [main]".
         package = printed.split(" ", 1)[0]
         module = module_of_import(package, modules) if package else None
