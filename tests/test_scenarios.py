@@ -571,7 +571,7 @@ def test_interrupt_removes_worktrees(repo: Repo, tmp_path: Path) -> None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)  # only escape-guard: it must stop its go processes
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     assert time.monotonic() - start < 20  # it did not wait for the slow builds
     assert "interrupted" in err and "Traceback" not in err
     assert repo.git("worktree", "list").count("\n") == 0

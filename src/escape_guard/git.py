@@ -42,12 +42,29 @@ class Change(NamedTuple):
     old_sha: str  # the commit's blob
 
 
+class TreeEntry(NamedTuple):
+    """One file of a commit's tree: ``<mode> <type> <object>\t<path>`` of ``git ls-tree``."""
+
+    path: str
+    mode: str  # 100644, 100755, 120000 (symbolic link), 160000 (submodule)
+    object: str  # the blob's SHA (a submodule's commit)
+
+
+def _tree_entry(line: str) -> TreeEntry:
+    meta, _, path = line.partition("\t")
+    mode, _type, obj = meta.split(" ")
+    return TreeEntry(path, mode, obj)
+
+
 @dataclass(frozen=True)
 class Git:
     """A repository and the environment every git command runs with."""
 
     root: str
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    _trees: dict[str, tuple[TreeEntry, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def discover(cls, path: str, *, env: Mapping[str, str] | None = None) -> Git:
@@ -101,11 +118,14 @@ class Git:
 
     def resolve_all(self, *revs: str) -> list[str]:
         """The commit SHAs ``revs`` name, with one git process when all of them name one."""
-        names = [f"{rev}^{{commit}}" for rev in revs]
-        result = self.run("rev-parse", "--end-of-options", *names, check=False)
-        shas = result.stdout.split()
-        if result.returncode == 0 and len(shas) == len(revs) and all(map(_is_sha, shas)):
-            return shas
+        # No --end-of-options: git before 2.43 echoes it outside --verify. A name that
+        # rev-parse would read as an option is resolved alone, with --verify.
+        if not any(rev.startswith("-") for rev in revs):
+            names = [f"{rev}^{{commit}}" for rev in revs]
+            result = self.run("rev-parse", *names, check=False)
+            shas = result.stdout.split()
+            if result.returncode == 0 and len(shas) == len(revs) and all(map(_is_sha, shas)):
+                return shas
         return [self.resolve(rev) for rev in revs]  # the one that fails says why
 
     def is_shallow(self) -> bool:
@@ -122,7 +142,20 @@ class Git:
 
     def files(self, sha: str) -> list[str]:
         """Every file path in the tree of ``sha``."""
-        return self.run("ls-tree", "-r", "-z", "--name-only", sha).stdout.split("\0")[:-1]
+        return [entry.path for entry in self.tree(sha)]
+
+    def tree(self, sha: str) -> tuple[TreeEntry, ...]:
+        """Every file of the tree of commit ``sha`` (``git ls-tree -r``), listed once per run.
+
+        A commit's tree never changes, so each stage that lists one (the toolchain's
+        go.mod files, the profiles, the patterns' check) reads the same listing.
+        """
+        listed = self._trees.get(sha)
+        if listed is None:
+            out = self.run("ls-tree", "-r", "-z", sha).stdout
+            listed = tuple(_tree_entry(line) for line in out.split("\0")[:-1])
+            self._trees[sha] = listed
+        return listed
 
     def snapshot(self) -> str | None:
         """A commit of the working tree's tracked changes, or None when it is clean.

@@ -117,11 +117,12 @@ class WorkingTree:
 
     @classmethod
     def inspect(cls, git: Git) -> WorkingTree:
-        profiles = tuple(git.tracked(*_PROFILES))
+        tracked = git.tracked(*_PROFILES, *_GO_MODS)
+        profiles = tuple(p for p in tracked if posixpath.basename(p) == _PROFILE)
         if git.is_sparse():
             return cls(git, usable=False, profiles=profiles)
         untracked = tuple(git.untracked(*_UNTRACKED_INPUTS))
-        go_mods = tuple(git.tracked(*_GO_MODS))
+        go_mods = tuple(p for p in tracked if posixpath.basename(p) == "go.mod")
         return cls(git, usable=True, untracked=untracked, go_mods=go_mods, profiles=profiles)
 
 

@@ -177,7 +177,7 @@ def read_toolchain(
     ``local``: ``local_go`` started already (it needs no revision, so it can start first).
     """
     facts = local or local_go(git, env)
-    head_asks, base_asks = _asked(git, head, "head", env), _asked(git, base, "base", env)
+    head_asks, base_asks = _asked(git, {"head": head, "base": base}, env)
     found = facts.result()
     configured = env.get("GOTOOLCHAIN") or _configured(found)
     goflags = env.get("GOFLAGS") or found.get("GOFLAGS", "")
@@ -238,22 +238,26 @@ def _configured(facts: Mapping[str, str]) -> str:
     return ""
 
 
-def _asked(git: Git, sha: str, revision: str, env: Mapping[str, str]) -> list[Request]:
-    """The ``go``/``toolchain`` lines of a revision: its root go.work, else its go.mod files."""
-    listing = git.run("ls-tree", "-r", "-z", sha).stdout.split("\0")[:-1]
-    blobs = {}
-    for entry in listing:
-        meta, _, path = entry.partition("\t")
-        if _is_module_file(path, env):
-            blobs[path] = meta.split()[2]
-    if "go.work" in blobs:  # workspace mode: go.work's lines are the ones the go command reads
-        blobs = {"go.work": blobs["go.work"]}
-    texts = git.blobs(blobs.values())
-    found: list[Request] = []
-    for path, blob in sorted(blobs.items()):
-        text = texts[blob].decode("utf-8", "replace")
-        found += requests(text, revision=revision, path=path)
-    return found
+def _asked(git: Git, shas: Mapping[str, str], env: Mapping[str, str]) -> list[list[Request]]:
+    """Each revision's ``go``/``toolchain`` lines: its root go.work, else its go.mod files.
+
+    ``shas``: revision name → commit. Both revisions' files are read by one git process.
+    """
+    files: dict[str, dict[str, str]] = {}  # revision → path → blob
+    for revision, sha in shas.items():
+        blobs = {e.path: e.object for e in git.tree(sha) if _is_module_file(e.path, env)}
+        if "go.work" in blobs:  # workspace mode: go.work's lines are the ones go reads
+            blobs = {"go.work": blobs["go.work"]}
+        files[revision] = blobs
+    texts = git.blobs(blob for blobs in files.values() for blob in blobs.values())
+    return [
+        [
+            request
+            for path, blob in sorted(blobs.items())
+            for request in requests(texts[blob].decode("utf-8", "replace"), revision=r, path=path)
+        ]
+        for r, blobs in files.items()
+    ]
 
 
 def _is_module_file(path: str, env: Mapping[str, str]) -> bool:
