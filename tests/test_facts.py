@@ -82,6 +82,16 @@ def _declared(repo: Repo, text: str) -> Declarations:
     return declarations(Tree(str(repo.path)), "lib")
 
 
+def test_a_trees_declarations_are_read_once_for_every_question(repo: Repo) -> None:
+    repo.write({"lib/lib.go": SOURCE})
+    tree = Tree(str(repo.path))
+    first = declarations(tree, "lib")
+    repo.write({"lib/lib.go": "package lib\n"})  # a revision's files do not change in a run
+    assert declarations(tree, "lib") is first
+    assert "Keep" in first.bodies
+    assert declarations(Tree(str(repo.path)), "lib").bodies == {}  # another tree reads anew
+
+
 def test_declarations_judge_what_importers_see(repo: Repo) -> None:
     base = _declared(repo, SOURCE)
 

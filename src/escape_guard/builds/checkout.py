@@ -28,8 +28,12 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from escape_guard.git import Git
+
+if TYPE_CHECKING:
+    from escape_guard.builds.facts import Declarations
 
 # Files the go command gives to tools other than the compiler, which -overlay does not reach.
 FOREIGN_SOURCES = frozenset({
@@ -58,6 +62,8 @@ class Tree:
     why: str = ""  # for a worktree: why the revision could not be seen in place
     # The go.mod files git tracks in ``root`` (before ``replaced``); None: look on disk.
     go_mods: tuple[str, ...] | None = None
+    # What ``facts.declarations`` read of a package directory, read once for every question.
+    declared: dict[str, Declarations] = field(default_factory=dict, compare=False, repr=False)
 
     def file(self, path: str) -> str | None:
         """Where to read the revision's ``path``; None when the revision does not have it."""

@@ -223,7 +223,18 @@ class Declarations(NamedTuple):
 
 
 def declarations(tree: Tree, directory: str) -> Declarations:
-    """The declarations of the package in a repository directory of ``tree``."""
+    """The declarations of the package in a repository directory of ``tree``.
+
+    The first round's reach and each revision's analysis ask for the same ones: they are
+    read once per tree (not to be changed by the caller).
+    """
+    known = tree.declared.get(directory)
+    if known is None:
+        known = tree.declared[directory] = _read_declarations(tree, directory)
+    return known
+
+
+def _read_declarations(tree: Tree, directory: str) -> Declarations:
     found = Declarations({}, set(), [], set())
     for name in go_sources(tree, directory):
         text = read_source(tree, directory, name)
