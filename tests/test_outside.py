@@ -11,18 +11,24 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
 from escape_guard.action.workflow import Runner
-from escape_guard.model import Report, Status
+from escape_guard.builds.checkout import Tree
+from escape_guard.diffmap import parse_diff
+from escape_guard.model import Kind, Report, Status
+from escape_guard.outside import Side, place
 from escape_guard.pipeline import DiffOptions, run_diff
 from escape_guard.publish.checks import check_annotations
 from escape_guard.publish.reviewbody import comment_body
 from escape_guard.records.hints import generic_code
 from escape_guard.render import codequality, markdown, rdjson, sarif, text
 from escape_guard.render import json as json_report
+from escape_guard.sources import SourceCache
 from tests.conftest import Repo
+from tests.factories import finding, record
 from tests.reference import project, reference_findings
 
 pytestmark = pytest.mark.go
@@ -125,3 +131,34 @@ def test_no_format_shows_a_path_outside_the_repository(report: Report, repo: Rep
 def test_generic_code_is_named_by_whose_it_is() -> None:
     assert generic_code("slices.Insert") == "the standard library's generic code"
     assert generic_code("golang.org/x/exp/maps.Keys") == "generic code of golang.org/x/exp/maps"
+
+
+def test_each_package_is_searched_for_its_own_call_of_a_generic(tmp_path: Path) -> None:
+    """Escapes inside one generic function, instantiated by two packages: each is placed at
+    its own package's call, whether the compiler names the call or only the sources do."""
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "b.go").write_text(
+        'package b\n\nimport "slices"\n\nfunc F(xs []int) []int {\n'
+        "\treturn slices.Insert(xs, 0, 1)\n}\n"
+    )
+    side = Side(
+        [
+            record(
+                path="a/a.go", line=7, column=9, kind=Kind.INLINING,
+                expression="slices.Insert[go.shape.int]", package="example.com/g/a",
+            ),
+            record(path="b/b.go", line=3, package="example.com/g/b"),  # no call named
+        ],
+        SourceCache(Tree(str(tmp_path))),
+    )  # fmt: skip
+    inside = [
+        finding(path="slices/slices.go", line=145, function="Insert", package=p, in_repo=False)
+        for p in ("example.com/g/a", "example.com/g/b", "example.com/g/a")
+    ]
+    placed, notes = place(inside, parse_diff(""), head=side, base=side, library=lambda path: None)
+    assert [(f.record.path, f.record.line, f.record.inside) for f in placed] == [
+        ("a/a.go", 7, "slices.Insert"),
+        ("b/b.go", 6, "slices.Insert"),
+        ("a/a.go", 7, "slices.Insert"),
+    ]
+    assert notes == []

@@ -28,7 +28,7 @@ from typing import NamedTuple
 from escape_guard.builds.goimports import import_specs
 from escape_guard.diffmap import LineMap
 from escape_guard.model import EscapeRecord, Finding, Kind, Status
-from escape_guard.records.functions import fold_function, function_index
+from escape_guard.records.functions import FunctionIndex, fold_function, function_index
 from escape_guard.records.hints import generic_code
 from escape_guard.sources import SourceCache
 
@@ -65,16 +65,18 @@ def place(
     that could not be."""
     placed: list[Finding] = []
     lost: dict[str, int] = {}
+    sides = {"head": _Searched(head), "base": _Searched(base)}
+    functions = _Functions(library)
     for finding in findings:
         record = finding.record
         if record.in_repo or not record.path or not record.is_heap:
             placed.append(finding)
             continue
-        side = head if finding.status in _HEAD_SIDE else base
-        origin = _origin(record, library)
-        site = _site(record, origin, side) if origin else None
+        side = sides["head" if finding.status in _HEAD_SIDE else "base"]
+        origin = _origin(record, functions)
+        site = side.site(record.package, origin) if origin else None
         if site is not None:
-            placed.append(_moved(finding, origin, site, side, linemap))
+            placed.append(_moved(finding, origin, site, side.side, linemap))
         elif finding.status in _CHANGED:
             named = origin or _package_of(record.path)
             lost[named] = lost.get(named, 0) + 1
@@ -83,15 +85,56 @@ def place(
     return placed, _notes(lost)
 
 
-def _origin(record: EscapeRecord, library: Library) -> str:
+class _Searched:
+    """One side, searched once per package and function: many escapes inside one generic
+    function share its site, and a side holds every record its build printed."""
+
+    def __init__(self, side: Side) -> None:
+        self.side = side
+        self._sites: dict[tuple[str, str], _Site | None] = {}
+        self._records: dict[str, list[EscapeRecord]] | None = None
+
+    def site(self, package: str, origin: str) -> _Site | None:
+        """Where the repository's ``package`` instantiates the function ``origin``."""
+        key = (package, origin)
+        if key not in self._sites:
+            records = self._in_repo(package)
+            self._sites[key] = _named_by_compiler(origin, records) or _called_in_source(
+                records, origin, self.side.sources
+            )
+        return self._sites[key]
+
+    def _in_repo(self, package: str) -> list[EscapeRecord]:
+        """The records printed for ``package`` at positions in the repository."""
+        if self._records is None:
+            self._records = {}
+            for r in self.side.records:
+                if r.in_repo:
+                    self._records.setdefault(r.package, []).append(r)
+        return self._records.get(package, [])
+
+
+def _origin(record: EscapeRecord, functions: _Functions) -> str:
     """``slices.Insert``: the function the record is in, qualified by its import path."""
     package = _package_of(record.path)
-    function = record.function
-    if not function:
-        text = library(record.path)
-        function = function_index(text).at(record.line) if text else ""
-    function = fold_function(function)
+    function = fold_function(record.function or functions.at(record.path, record.line))
     return f"{package}.{function}" if package and function else ""
+
+
+class _Functions:
+    """The functions of files outside the repository, each file read and indexed once."""
+
+    def __init__(self, library: Library) -> None:
+        self._library = library
+        self._indexes: dict[str, FunctionIndex | None] = {}
+
+    def at(self, path: str, line: int) -> str:
+        """The function ``line`` of the file ``path`` is in; "" when unknown."""
+        if path not in self._indexes:
+            text = self._library(path)
+            self._indexes[path] = function_index(text) if text else None
+        index = self._indexes[path]
+        return index.at(line) if index else ""
 
 
 def _package_of(path: str) -> str:
@@ -104,18 +147,11 @@ def _package_of(path: str) -> str:
     return f"{module}/{inner}" if inner else module
 
 
-def _site(record: EscapeRecord, origin: str, side: Side) -> _Site | None:
-    return _named_by_compiler(record.package, origin, side.records) or _called_in_source(
-        record, origin, side
-    )
-
-
-def _named_by_compiler(package: str, origin: str, records: Iterable[EscapeRecord]) -> _Site | None:
+def _named_by_compiler(origin: str, records: Iterable[EscapeRecord]) -> _Site | None:
+    """The first position the package's ``records`` name as a call of ``origin``."""
     sites: list[_Site] = []
     call = re.compile(rf"(?<![\w/.]){re.escape(origin)}(?:\[|\()")
     for r in records:
-        if not r.in_repo or r.package != package:
-            continue
         if r.kind is Kind.INLINING and call.match(r.expression + "("):
             sites.append(_Site(r.path, r.line, r.column))
         for step in r.explanation:
@@ -129,19 +165,22 @@ def _in_repo_path(path: str) -> bool:
     return not path.startswith(("/", "…")) and "@" not in path
 
 
-def _called_in_source(record: EscapeRecord, origin: str, side: Side) -> _Site | None:
-    """The first call of ``origin`` in the files of the package the record was printed for."""
-    directory = _directory(record.package, side.records)
+def _called_in_source(
+    records: Sequence[EscapeRecord], origin: str, sources: SourceCache
+) -> _Site | None:
+    """The first call of ``origin`` in the files of the package ``records`` were printed for
+    (at positions in the repository)."""
+    directory = next((posixpath.dirname(r.path) for r in records if r.path), None)
     if directory is None:
         return None
     package, _, name = origin.rpartition(".")
     if "(" in name or "." in name:
         return None  # a method: the call names a value, not the package
-    for file in sorted(side.sources.names(directory)):
+    for file in sorted(sources.names(directory)):
         if not file.endswith(".go") or file.endswith("_test.go"):
             continue
         path = posixpath.join(directory, file) if directory else file
-        lines = side.sources.read(path)
+        lines = sources.read(path)
         alias = _import_name("\n".join(lines), package)
         if alias is None:
             continue
@@ -150,14 +189,6 @@ def _called_in_source(record: EscapeRecord, origin: str, side: Side) -> _Site | 
             found = call.search(text.split("//", 1)[0])
             if found:
                 return _Site(path, number, found.start() + 1)
-    return None
-
-
-def _directory(package: str, records: Iterable[EscapeRecord]) -> str | None:
-    """The repository directory of ``package``, from any record printed for it there."""
-    for r in records:
-        if r.package == package and r.in_repo and r.path:
-            return posixpath.dirname(r.path)
     return None
 
 
