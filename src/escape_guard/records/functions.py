@@ -12,6 +12,7 @@ compiler attributes initialisers to ``init`` (``-m=2`` says ``in init``): the so
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -51,8 +52,12 @@ class FunctionIndex:
         return ""
 
 
+@functools.lru_cache(maxsize=1024)
 def function_index(source: str) -> FunctionIndex:
-    """Index the top-level function declarations of gofmt'd Go source."""
+    """Index the top-level function declarations of gofmt'd Go source.
+
+    Remembered by text: a file neither revision changed is indexed once for both.
+    """
     spans: list[tuple[int, int, str]] = []
     lines = _LineCounter(source)
     depth = 0
@@ -123,6 +128,7 @@ _INLINE_HASH = re.compile(r"#[A-Za-z0-9+/_-]{8,}=*#")
 _MIDDLE_DOT = re.compile(r"·\d+")
 
 
+@functools.lru_cache(maxsize=8192)  # a package's records name few functions, many times each
 def fold_function(name: str) -> str:
     """Fold compiler numbering in a function name so that it survives unrelated edits.
 
