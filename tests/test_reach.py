@@ -7,14 +7,16 @@ which compiles only what the change reaches — against it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from escape_guard.builds import analysis, compile
+from escape_guard.builds import analysis, compile, golist
 from escape_guard.errors import UsageError
 from escape_guard.model import Report
 from escape_guard.pipeline import DiffOptions, run_diff
@@ -100,6 +102,20 @@ class Compiled:
         return _packages(self.patterns)
 
 
+class Listed:
+    """The directories (relative to the repository) of every go list the product runs."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+        self.dirs: list[str] = []
+        real = golist.run
+
+        def spy(cmd: list[str], **kwargs: Any) -> Any:
+            self.dirs.append(os.path.relpath(os.path.realpath(kwargs["cwd"]), root.resolve()))
+            return real(cmd, **kwargs)
+
+        monkeypatch.setattr(golist, "run", spy)
+
+
 def _packages(patterns: list[str]) -> set[str]:
     return {p.removeprefix("./").removeprefix("_escape_guard_head/") for p in patterns}
 
@@ -134,7 +150,10 @@ def test_a_callee_that_starts_leaking_moves_a_callers_local_in_an_untouched_pack
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     leaks = LIB.replace("func Keep(p *int) int {\n", "func Keep(p *int) int {\n\tkept = p\n")
+    listed = Listed(monkeypatch, repo.path)
     report, compiled = _lib_changed(repo, monkeypatch, leaks + "\nvar kept *int\n")
+    # Only a function's body changed: go list reads the same at both revisions, once
+    assert listed.dirs == ["."]
     assert project(report) == [
         Row("indirect", "app/app.go", 6, "moved", "v"),
         Row("indirect", "cmd/c/main.go", 6, "moved", "app.v"),  # app.Use inlined into main
@@ -143,6 +162,19 @@ def test_a_callee_that_starts_leaking_moves_a_callers_local_in_an_untouched_pack
     assert any("`app`" in n and "body of `Keep`, which importers may" in n for n in report.notes)
     assert compiled.packages() == {"lib", "app", "cmd/c"}  # every importer, directly or not
     assert all("lib" in named for named in compiled.commands)
+
+
+def test_a_changed_import_lists_each_revision_for_its_importers(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head's lib imports a package the base's does not: the revisions' graphs differ,
+    so each is listed (and the findings stay the reference's)."""
+    leaks = LIB.replace("func Keep(p *int) int {\n", "func Keep(p *int) int {\n\tkept = p\n")
+    leaks = leaks.replace("package lib\n", 'package lib\n\nimport "os"\n\nvar _ = os.Args\n')
+    listed = Listed(monkeypatch, repo.path)
+    report, _ = _lib_changed(repo, monkeypatch, leaks + "\nvar kept *int\n")
+    assert Row("indirect", "app/app.go", 6, "moved", "v") in project(report)
+    assert listed.dirs == [".", "."]
 
 
 def test_a_leak_that_only_compiled_facts_show_compiles_importers_in_a_second_round(

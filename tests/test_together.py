@@ -13,7 +13,7 @@ import pytest
 
 from escape_guard.builds import analysis, together
 from escape_guard.builds.checkout import Tree
-from escape_guard.builds.goimports import import_specs
+from escape_guard.builds.goimports import header, import_specs
 from escape_guard.builds.together import SHADOW, Arrangement, HeadCopies
 from escape_guard.errors import BuildError
 from escape_guard.model import EscapeRecord, Kind, Report
@@ -78,6 +78,17 @@ def test_headers_it_cannot_read_are_said_so(source: str) -> None:
 
 def test_a_file_without_imports() -> None:
     assert import_specs("package p\n\nfunc F() {}\n") == []
+
+
+def test_the_header_is_what_go_list_reads_up_to_the_first_other_declaration() -> None:
+    top = '//go:build linux\n\npackage p\n\nimport (\n\t"fmt" // see fmt.Println\n)\n\n'
+    body = '// F says hello.\nfunc F() { fmt.Println(`import "os"`) }\n'
+    assert header(top + body) == top + "// F says hello.\n"  # with the comments before it
+    assert header(top + body.replace('"os"', '"io"')) == header(top + body)  # the body only
+    assert header(top + body.replace("hello", "bye")) != header(top + body)  # the doc comment
+    assert header(top.replace("linux", "darwin") + body) != header(top + body)
+    assert header("package p\n") == "package p\n"
+    assert header("package p\n\nimport (\n") is None
 
 
 # --- mapping the copies back -------------------------------------------------------------------

@@ -37,6 +37,18 @@ def import_specs(source: str) -> list[ImportSpec] | None:
         return None
 
 
+def header(source: str) -> str | None:
+    """What the go command reads of a file to list its package: the text up to the first
+    declaration that is not an import (build constraints, package clause, imports, and the
+    comments between them); None when its header is not what gofmt'd Go looks like."""
+    lexer = _Lexer(source)
+    try:
+        lexer.header()
+    except _Unparsed:
+        return None
+    return source[: lexer.pos]
+
+
 class _Lexer:
     def __init__(self, source: str) -> None:
         self.text = source

@@ -30,6 +30,7 @@ from escape_guard.builds.facts import (
     package_facts,
     seen_change,
 )
+from escape_guard.builds.goimports import header
 from escape_guard.builds.golist import Graph, load
 from escape_guard.builds.impact import (
     dependency_reach,
@@ -47,6 +48,7 @@ from escape_guard.model import NotAnalysed
 from escape_guard.tasks import Task
 
 _NAMED = 4  # packages named in a note before "and N more"
+_EMBED = "//go:embed"
 # How a note says that packages were compiled once the changed ones were, by a second go
 # command per revision (the others are compiled with them, by the same one).
 _SECOND = " in a second round, once the changed packages' compiled facts were compared"
@@ -163,7 +165,12 @@ class _Waves:
             return declared_packages(tree, find_modules(tree), dirs)
 
     def graphs(self) -> tuple[Graph, Graph]:
-        """Both revisions' import graphs, loaded at the first question."""
+        """Both revisions' import graphs, loaded at the first question: by one go list when
+        the revisions differ in nothing it reads (``_listed_alike``), else one each."""
+        if self._graphs is None and self._listed_alike():
+            graph = self._graph("head", self.revisions.head)
+            self._graphs = (graph, graph)
+            self._said_modules(graph, graph)
         if self._graphs is None:
             base = Task(lambda: self._graph("base", self.revisions.base))
             head = Task(lambda: self._graph("head", self.revisions.head))
@@ -174,6 +181,32 @@ class _Waves:
                 head.join()
             self._said_modules(*self._graphs)
         return self._graphs
+
+    def _listed_alike(self) -> bool:
+        """Whether ``go list`` reads the same at both revisions, so that one graph is both.
+
+        It reads module files and, of each Go file, the header (``goimports.header``). So:
+        only Go files changed, none added, removed or renamed, none under vendor/, and each
+        with the same header at both revisions and no ``//go:embed`` (whose patterns it
+        checks). Anything else, and the revisions are listed apart.
+        """
+        files = self.linemap.files
+        if module_changes(self.paths) or profile_changes(self.paths):
+            return False
+        if any(f.old_path != f.new_path or f.binary for f in files):
+            return False
+        if not all(f.new_path and f.new_path.endswith(".go") for f in files):
+            return False
+        git = self.ahead.work.result().git
+        revisions = (self.revisions.base, self.revisions.head)
+        texts = git.blobs(f"{sha}:{f.new_path}" for f in files for sha in revisions)
+        for file in files:
+            old, new = (
+                texts[f"{sha}:{file.new_path}"].decode("utf-8", "replace") for sha in revisions
+            )
+            if _EMBED in old or _EMBED in new or header(old) is None or header(old) != header(new):
+                return False
+        return True
 
     def _graph(self, label: str, sha: str) -> Graph:
         work = self.ahead.work.result()
