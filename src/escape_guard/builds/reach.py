@@ -167,20 +167,24 @@ class _Waves:
     def graphs(self) -> tuple[Graph, Graph]:
         """Both revisions' import graphs, loaded at the first question: by one go list when
         the revisions differ in nothing it reads (``_listed_alike``), else one each."""
-        if self._graphs is None and self._listed_alike():
-            graph = self._graph("head", self.revisions.head)
-            self._graphs = (graph, graph)
-            self._said_modules(graph, graph)
         if self._graphs is None:
-            base = Task(lambda: self._graph("base", self.revisions.base))
-            head = Task(lambda: self._graph("head", self.revisions.head))
-            try:
-                self._graphs = (base.result(), head.result())
-            finally:
-                base.join()
-                head.join()
+            if self._listed_alike():
+                graph = self._graph("head", self.revisions.head)
+                self._graphs = (graph, graph)
+            else:
+                self._graphs = self._listed_apart()
             self._said_modules(*self._graphs)
         return self._graphs
+
+    def _listed_apart(self) -> tuple[Graph, Graph]:
+        """Each revision's graph, both listed at once."""
+        base = Task(lambda: self._graph("base", self.revisions.base))
+        head = Task(lambda: self._graph("head", self.revisions.head))
+        try:
+            return base.result(), head.result()
+        finally:
+            base.join()
+            head.join()
 
     def _listed_alike(self) -> bool:
         """Whether ``go list`` reads the same at both revisions, so that one graph is both.
@@ -204,7 +208,7 @@ class _Waves:
             old, new = (
                 texts[f"{sha}:{file.new_path}"].decode("utf-8", "replace") for sha in revisions
             )
-            if _EMBED in old or _EMBED in new or header(old) is None or header(old) != header(new):
+            if _EMBED in old + new or header(old) is None or header(old) != header(new):
                 return False
         return True
 
