@@ -34,9 +34,7 @@ def launcher() -> ContainerLauncher:
 @pytest.fixture
 def gh(tmp_path: Path, go_env: dict[str, str], fake_github: FakeGitHub) -> ActionHarness:
     """The demo's base on main, its head on the pull request's branch."""
-    # The runner's user reaches its workspace: pytest's own directories are root's alone.
-    for directory in [tmp_path, *tmp_path.parents][:4]:
-        directory.chmod(directory.stat().st_mode | 0o011)
+    _reachable_by_runner(tmp_path)
     harness = ActionHarness(tmp_path, go_env, fake_github)
     harness.origin.commit(_tree(DEMO / "base"), "base")
     harness.origin.git("switch", "--quiet", "-c", "feature")
@@ -62,8 +60,16 @@ def _synchronize(gh: ActionHarness) -> dict[str, Any]:
     return payload
 
 
+def _reachable_by_runner(path: Path) -> None:
+    """The runner's user reaches ``path``: pytest's own directories are root's alone (and
+    another pytest session starting makes them so again)."""
+    for directory in [path, *path.parents][:4]:
+        directory.chmod(directory.stat().st_mode | 0o011)
+
+
 def _as_runner(workspace: Path, *args: str) -> str:
     """A command of a later step of the job, run as the runner's user."""
+    _reachable_by_runner(workspace.parent)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(workspace), "GIT_CONFIG_NOSYSTEM": "1"}
     proc = subprocess.run(
         [*RUNNER, *args], cwd=workspace, env=env, capture_output=True, text=True, check=False
