@@ -24,6 +24,7 @@ class _Unparsed(Exception):
 
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _BLANK = " \t\r\n;"
+_EMBED = "//go:embed"
 
 
 def import_specs(source: str) -> list[ImportSpec] | None:
@@ -47,6 +48,15 @@ def header(source: str) -> str | None:
     except _Unparsed:
         return None
     return source[: lexer.pos]
+
+
+def listed_alike(old: str, new: str) -> bool:
+    """Whether the go command lists two versions of a file alike: the same header, and no
+    ``//go:embed`` in either (its patterns are checked against the files beside it)."""
+    if _EMBED in old or _EMBED in new:
+        return False
+    before = header(old)
+    return before is not None and before == header(new)
 
 
 class _Lexer:

@@ -30,7 +30,7 @@ from escape_guard.builds.facts import (
     package_facts,
     seen_change,
 )
-from escape_guard.builds.goimports import header
+from escape_guard.builds.goimports import listed_alike
 from escape_guard.builds.golist import Graph, load
 from escape_guard.builds.impact import (
     dependency_reach,
@@ -48,7 +48,6 @@ from escape_guard.model import NotAnalysed
 from escape_guard.tasks import Task
 
 _NAMED = 4  # packages named in a note before "and N more"
-_EMBED = "//go:embed"
 # How a note says that packages were compiled once the changed ones were, by a second go
 # command per revision (the others are compiled with them, by the same one).
 _SECOND = " in a second round, once the changed packages' compiled facts were compared"
@@ -187,30 +186,23 @@ class _Waves:
             head.join()
 
     def _listed_alike(self) -> bool:
-        """Whether ``go list`` reads the same at both revisions, so that one graph is both.
-
-        It reads module files and, of each Go file, the header (``goimports.header``). So:
-        only Go files changed, none added, removed or renamed, none under vendor/, and each
-        with the same header at both revisions and no ``//go:embed`` (whose patterns it
-        checks). Anything else, and the revisions are listed apart.
-        """
+        """Whether ``go list`` reads the same at both revisions, so that one graph is both:
+        no module or profile file changed, and every changed file is a Go file at the same
+        path in both, which ``goimports.listed_alike`` says is listed alike."""
         files = self.linemap.files
         if module_changes(self.paths) or profile_changes(self.paths):
             return False
-        if any(f.old_path != f.new_path or f.binary for f in files):
-            return False
-        if not all(f.new_path and f.new_path.endswith(".go") for f in files):
+        if not all(_edited_go_file(f.old_path, f.new_path) and not f.binary for f in files):
             return False
         git = self.ahead.work.result().git
         revisions = (self.revisions.base, self.revisions.head)
         texts = git.blobs(f"{sha}:{f.new_path}" for f in files for sha in revisions)
-        for file in files:
-            old, new = (
-                texts[f"{sha}:{file.new_path}"].decode("utf-8", "replace") for sha in revisions
+        return all(
+            listed_alike(
+                *(texts[f"{sha}:{f.new_path}"].decode("utf-8", "replace") for sha in revisions)
             )
-            if _EMBED in old + new or header(old) is None or header(old) != header(new):
-                return False
-        return True
+            for f in files
+        )
 
     def _graph(self, label: str, sha: str) -> Graph:
         work = self.ahead.work.result()
@@ -285,6 +277,11 @@ class _Waves:
             if why and path not in exporters:
                 exporters[path] = why
         return exporters
+
+
+def _edited_go_file(old_path: str | None, new_path: str | None) -> bool:
+    """Whether a diff entry is a Go file both revisions have at the same path."""
+    return new_path is not None and old_path == new_path and new_path.endswith(".go")
 
 
 def _said(reached: Mapping[str, str], *, when: str = "") -> list[str]:
